@@ -1,0 +1,153 @@
+"""``create_app(settings)``: the Litestar application, its lifespan and wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from server import __version__
+from server.auth.controller import AuthController
+from server.auth.middleware import TokenAuthMiddleware
+from server.auth.ratelimit import LoginLimiter
+from server.auth.service import AuthService
+from server.cases.routes import ROUTES as CASE_ROUTES
+from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
+from server.db import Database
+from server.evidence.routes import ROUTES as EVIDENCE_ROUTES
+from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem_response
+from server.partners.routes import ROUTES as PARTNER_ROUTES
+from server.settings import Settings, load_settings
+from server.sync.feed import current_epoch
+from server.sync.routes import ROUTES as SYNC_ROUTES
+
+PUBLIC = {"exclude_from_auth": True}
+DEFAULT_BODY_LIMIT = 1024 * 1024
+
+
+class Health(msgspec.Struct):
+    """Liveness: the process answers and the database can be read."""
+
+    status: str
+    version: str
+    epoch: int
+    schema_version: int
+
+
+@get("/health", opt=PUBLIC, tags=["ops"], summary="Liveness and database check")
+async def health(request: Request[Any, Any, State]) -> Response[Any]:
+    """200 when the database answers a query; 503 problem+json otherwise."""
+    db: Database = request.app.state.db
+    try:
+        epoch, version = await db.read(
+            lambda c: (current_epoch(c), int(c.execute("PRAGMA user_version").fetchone()[0]))
+        )
+    except Exception:
+        return problem_response(
+            Problem(
+                type=PROBLEM_BASE + "database-unavailable",
+                title="Database niet beschikbaar",
+                status=503,
+                detail="De database antwoordt niet. Controleer de datamap en de schijfruimte.",
+                instance="/health",
+            )
+        )
+    return Response(Health(status="ok", version=__version__, epoch=epoch, schema_version=version))
+
+
+def _security_headers(response: Response[Any]) -> Response[Any]:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self';"
+        " connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none';"
+        " form-action 'self'",
+    )
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for ``settings`` (default: from the environment)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = await Database.open(settings.db_path, readers=settings.readers)
+        app.state.db = db
+        app.state.auth = AuthService(
+            db, settings, LoginLimiter(settings.login_max_failures, settings.login_window)
+        )
+        try:
+            from server import hooks
+
+            await hooks.startup(app)
+            try:
+                yield
+            finally:
+                await hooks.shutdown(app)
+        finally:
+            await db.close()
+
+    route_handlers: list[Any] = [
+        health,
+        AuthController,
+        *CHECKLIST_ROUTES,
+        *CASE_ROUTES,
+        *SYNC_ROUTES,
+        *EVIDENCE_ROUTES,
+        *PARTNER_ROUTES,
+    ]
+    if settings.pwa_dir.is_dir():
+        route_handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[settings.pwa_dir],
+                html_mode=True,
+                opt=PUBLIC,
+                name="pwa",
+                include_in_schema=False,
+            )
+        )
+
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi"])],
+        exception_handlers=exception_handlers(),
+        after_request=_security_headers,
+        request_max_body_size=DEFAULT_BODY_LIMIT,
+        openapi_config=OpenAPIConfig(
+            title="Schouw API",
+            version=__version__,
+            description="Field inspections for regional intervention teams. Errors are "
+            "application/problem+json (RFC 9457).",
+            path="/api/v1",
+            render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Opaque access token from /auth/login",
+                    ),
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )

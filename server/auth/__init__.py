@@ -1,0 +1,1 @@
+"""Login, opaque tokens, devices, roles and guards."""

@@ -1,0 +1,271 @@
+"""Login, refresh and logout decisions. Controllers stay thin; SQL stays here."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from server.audit.log import Actor, append
+from server.auth.passwords import verify_password
+from server.auth.principal import Principal
+from server.auth.ratelimit import LoginLimiter
+from server.auth.schemas import LoginRequest, LoginResponse, RefreshRequest, UserInfo
+from server.auth.tokens import end_device_tokens, issue_pair, token_hash
+from server.db import Database
+from server.lib.clock import now_iso
+from server.lib.errors import (
+    Conflict,
+    DeviceRevoked,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
+from server.lib.ids import is_uuid7
+from server.settings import Settings
+
+BAD_LOGIN = "Gebruikersnaam of wachtwoord onjuist."
+
+
+def _user_info(row: sqlite3.Row) -> UserInfo:
+    return UserInfo(
+        id=row["id"],
+        name=row["name"],
+        username=row["username"],
+        agency=row["agency_id"],
+        roles=sorted(msgspec.json.decode(row["roles"])),
+    )
+
+
+class AuthService:
+    """Authentication against the database of one app."""
+
+    def __init__(self, db: Database, settings: Settings, limiter: LoginLimiter) -> None:
+        self.db = db
+        self.settings = settings
+        self.limiter = limiter
+
+    async def login(self, data: LoginRequest, ip: str) -> LoginResponse:
+        """Check the password, register or confirm the device, issue tokens. Audited."""
+        if not is_uuid7(data.device_id):
+            raise Unprocessable(
+                "device_id moet een UUIDv7 zijn, door het apparaat zelf gemaakt.",
+                slug="invalid-device-id",
+            )
+        keys = ["user:" + data.username.lower(), "ip:" + ip]
+        wait = self.limiter.retry_after(keys)
+        if wait:
+            await self.db.write(
+                lambda c: append(
+                    c,
+                    Actor(type="anonymous", ip=ip, device_id=data.device_id),
+                    "login",
+                    result="throttled",
+                    object_type="user",
+                    object_id=data.username,
+                )
+            )
+            raise TooManyRequests(
+                f"Te veel mislukte inlogpogingen. Probeer het over {wait} seconden opnieuw.",
+                retry_after=wait,
+            )
+        row = await self.db.read(
+            lambda c: c.execute(
+                "SELECT * FROM users WHERE username = ?", (data.username,)
+            ).fetchone()
+        )
+        stored = row["password_hash"] if row is not None else None
+        ok = await asyncio.to_thread(verify_password, stored, data.password)
+        if not ok or row is None or row["disabled_at"] is not None:
+            self.limiter.fail(keys)
+            reason = "disabled" if ok and row is not None else "bad-credentials"
+            await self.db.write(
+                lambda c: append(
+                    c,
+                    Actor(
+                        type="anonymous",
+                        ip=ip,
+                        device_id=data.device_id,
+                        id=row["id"] if row is not None else None,
+                    ),
+                    "login",
+                    result="denied",
+                    object_type="user",
+                    object_id=data.username,
+                    detail={"reason": reason},
+                )
+            )
+            raise Unauthorized(BAD_LOGIN, slug="login-failed")
+        self.limiter.succeed(keys)
+        settings = self.settings
+
+        def write(conn: sqlite3.Connection) -> LoginResponse:
+            actor = Actor(
+                type="user",
+                id=row["id"],
+                agency_id=row["agency_id"],
+                device_id=data.device_id,
+                ip=ip,
+            )
+            device = conn.execute(
+                "SELECT user_id, revoked_at FROM devices WHERE id = ?", (data.device_id,)
+            ).fetchone()
+            now = now_iso()
+            if device is not None and device["user_id"] != row["id"]:
+                raise Conflict(
+                    "Dit apparaat is al gekoppeld aan een andere gebruiker. Een gedeelde "
+                    "telefoon krijgt per gebruiker een nieuw apparaat-id.",
+                    slug="device-owned-by-other-user",
+                )
+            if device is not None and device["revoked_at"] is not None:
+                raise DeviceRevoked(
+                    "Dit apparaat is ingetrokken. Wis de gegevens op het apparaat en neem "
+                    "contact op met de beheerder."
+                )
+            if device is None:
+                conn.execute(
+                    "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (data.device_id, row["id"], data.device_label or "", now, now),
+                )
+                append(
+                    conn, actor, "device.register", object_type="device", object_id=data.device_id
+                )
+            else:
+                conn.execute(
+                    "UPDATE devices SET last_seen_at = ?, label = COALESCE(?, label) WHERE id = ?",
+                    (now, data.device_label, data.device_id),
+                )
+            pair = issue_pair(
+                conn,
+                row["id"],
+                data.device_id,
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            )
+            append(conn, actor, "login", object_type="user", object_id=row["id"])
+            return LoginResponse(
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                expires_in=pair.expires_in,
+                user=_user_info(row),
+            )
+
+        try:
+            return await self.db.write(write)
+        except (Conflict, DeviceRevoked) as exc:
+            slug = exc.slug
+            await self.db.write(
+                lambda c: append(
+                    c,
+                    Actor(type="user", id=row["id"], device_id=data.device_id, ip=ip),
+                    "login",
+                    result="denied",
+                    object_type="device",
+                    object_id=data.device_id,
+                    detail={"reason": slug},
+                )
+            )
+            raise
+
+    async def refresh(self, data: RefreshRequest, ip: str) -> LoginResponse:
+        """Rotate a refresh token: the old one stops working at once."""
+        settings = self.settings
+
+        def write(conn: sqlite3.Connection) -> LoginResponse:
+            hashed = token_hash(data.refresh_token)
+            tok = conn.execute(
+                "SELECT t.user_id, t.device_id, t.expires_at, d.revoked_at, u.disabled_at"
+                " FROM tokens t JOIN devices d ON d.id = t.device_id"
+                " JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.kind = 'refresh'",
+                (hashed,),
+            ).fetchone()
+            if tok is None or tok["device_id"] != data.device_id or tok["expires_at"] < now_iso():
+                raise Unauthorized(
+                    "De sessie is verlopen of ongeldig. Log opnieuw in.", slug="invalid-token"
+                )
+            if tok["revoked_at"] is not None:
+                raise DeviceRevoked("Dit apparaat is ingetrokken. Wis de gegevens op het apparaat.")
+            if tok["disabled_at"] is not None:
+                raise Unauthorized("Dit account is uitgeschakeld.", slug="user-disabled")
+            conn.execute("DELETE FROM tokens WHERE hash = ?", (hashed,))
+            user = conn.execute("SELECT * FROM users WHERE id = ?", (tok["user_id"],)).fetchone()
+            pair = issue_pair(
+                conn,
+                user["id"],
+                data.device_id,
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            )
+            conn.execute(
+                "UPDATE devices SET last_seen_at = ? WHERE id = ?", (now_iso(), data.device_id)
+            )
+            append(
+                conn,
+                Actor(
+                    type="user",
+                    id=user["id"],
+                    agency_id=user["agency_id"],
+                    device_id=data.device_id,
+                    ip=ip,
+                ),
+                "token.refresh",
+                object_type="device",
+                object_id=data.device_id,
+            )
+            return LoginResponse(
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                expires_in=pair.expires_in,
+                user=_user_info(user),
+            )
+
+        return await self.db.write(write)
+
+    async def logout(self, principal: Principal) -> int:
+        """End every token of the caller's device."""
+
+        def write(conn: sqlite3.Connection) -> int:
+            ended = end_device_tokens(conn, principal.device_id)
+            append(
+                conn,
+                principal.actor(),
+                "logout",
+                object_type="device",
+                object_id=principal.device_id,
+            )
+            return ended
+
+        return await self.db.write(write)
+
+    async def authenticate(self, token: str, ip: str) -> Principal:
+        """Resolve an access token to a principal, or raise 401 (``device-revoked`` if so)."""
+        row: Any = await self.db.read(
+            lambda c: c.execute(
+                "SELECT t.user_id, t.device_id, t.expires_at, u.username, u.name, u.agency_id,"
+                " u.roles, u.disabled_at, d.revoked_at FROM tokens t"
+                " JOIN users u ON u.id = t.user_id JOIN devices d ON d.id = t.device_id"
+                " WHERE t.hash = ? AND t.kind = 'access'",
+                (token_hash(token),),
+            ).fetchone()
+        )
+        if row is None or row["expires_at"] < now_iso():
+            raise Unauthorized(
+                "Het toegangstoken is verlopen of ongeldig. Vernieuw het of log opnieuw in.",
+                slug="invalid-token",
+            )
+        if row["revoked_at"] is not None:
+            raise DeviceRevoked("Dit apparaat is ingetrokken. Wis de gegevens op het apparaat.")
+        if row["disabled_at"] is not None:
+            raise Unauthorized("Dit account is uitgeschakeld.", slug="user-disabled")
+        return Principal(
+            user_id=row["user_id"],
+            username=row["username"],
+            name=row["name"],
+            agency_id=row["agency_id"],
+            roles=frozenset(msgspec.json.decode(row["roles"])),
+            device_id=row["device_id"],
+            ip=ip,
+        )

@@ -1,0 +1,148 @@
+"""The one visibility projection (architecture §5). Pure: no I/O.
+
+Every read path (pull, case view, photo download, partner API) asks these functions what
+a reader may see; none re-implements the rule. Per item of a checklist owned by agency X:
+
+=====================================================  ==========  ===========  ========
+reader                                                 private /   shareable    metadata
+                                                       restricted
+=====================================================  ==========  ===========  ========
+inspector of X assigned to the inspection              yes         yes          yes
+team lead of X on a case X takes part in               yes         yes          yes
+anyone else on the case                                never       if released  yes
+partner client of X                                    yes         yes          yes
+partner client of another participating agency        never       if released  yes
+=====================================================  ==========  ===========  ========
+
+A reader not on the case sees nothing of it (the API answers 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads: a user (with roles) or a partner client of an agency."""
+
+    kind: Literal["user", "client"]
+    agency_id: str
+    user_id: str | None = None
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_teamlead(self) -> bool:
+        """True for a user with the ``teamlead`` role."""
+        return self.kind == "user" and "teamlead" in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistScope:
+    """What the projection needs to know about one checklist."""
+
+    checklist_id: str
+    agency_id: str
+    inspectors: frozenset[str]
+    released: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScope:
+    """What the projection needs to know about one case."""
+
+    case_id: str
+    agencies: frozenset[str]
+    teamlead_id: str | None = None
+    checklists: tuple[ChecklistScope, ...] = field(default_factory=tuple)
+
+    def assigned_users(self) -> frozenset[str]:
+        """Every user assigned to an inspection of the case."""
+        out: set[str] = set()
+        for checklist in self.checklists:
+            out |= checklist.inspectors
+        return frozenset(out)
+
+
+def on_case(reader: Reader, case: CaseScope) -> bool:
+    """True when the reader takes part in the case at all (else: 404)."""
+    if reader.kind == "client":
+        return reader.agency_id in case.agencies
+    if reader.user_id is not None and (
+        reader.user_id == case.teamlead_id or reader.user_id in case.assigned_users()
+    ):
+        return True
+    return reader.is_teamlead and reader.agency_id in case.agencies
+
+
+def full_access(reader: Reader, case: CaseScope, checklist: ChecklistScope) -> bool:
+    """True when the reader sees every item of ``checklist``, private and restricted too."""
+    if not on_case(reader, case):
+        return False
+    if reader.kind == "client":
+        return reader.agency_id == checklist.agency_id
+    if reader.agency_id != checklist.agency_id:
+        return False
+    if reader.user_id is not None and reader.user_id in checklist.inspectors:
+        return True
+    return reader.is_teamlead and checklist.agency_id in case.agencies
+
+
+def item_visible(
+    reader: Reader, case: CaseScope, checklist: ChecklistScope, item_key: str, sensitivity: str
+) -> bool:
+    """True when the reader may see the value of one item."""
+    if full_access(reader, case, checklist):
+        return True
+    if not on_case(reader, case):
+        return False
+    return sensitivity == "shareable" and item_key in checklist.released
+
+
+def metadata_visible(reader: Reader, case: CaseScope) -> bool:
+    """Checklist metadata (progress, submitted, photo states, conflict counts)."""
+    return on_case(reader, case)
+
+
+def visible_items(
+    reader: Reader,
+    case: CaseScope,
+    checklist: ChecklistScope,
+    values: Mapping[str, V],
+    sensitivities: Mapping[str, str],
+) -> dict[str, V]:
+    """The subset of ``values`` (keyed by item) the reader may see.
+
+    An item missing from ``sensitivities`` (not in the template) is treated as private.
+    """
+    if full_access(reader, case, checklist):
+        return dict(values)
+    if not on_case(reader, case):
+        return {}
+    return {
+        key: value
+        for key, value in values.items()
+        if sensitivities.get(key, "private") == "shareable" and key in checklist.released
+    }
+
+
+def attached_visible(
+    reader: Reader,
+    case: CaseScope,
+    checklist: ChecklistScope,
+    item_key: str | None,
+    sensitivities: Mapping[str, str],
+) -> bool:
+    """Notes and photos follow their item; those without an item are private to the owner."""
+    if item_key is None:
+        return full_access(reader, case, checklist)
+    return item_visible(reader, case, checklist, item_key, sensitivities.get(item_key, "private"))
+
+
+def releasable(item_keys: Iterable[str], sensitivities: Mapping[str, str]) -> list[str]:
+    """The keys that may NOT be released (anything not ``shareable``); empty means all fine."""
+    return [key for key in item_keys if sensitivities.get(key) != "shareable"]

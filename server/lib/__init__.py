@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: errors, ids, clock, JSON codecs."""

@@ -1,0 +1,104 @@
+"""Settings from ``SCHOUW_*`` environment variables, validated once at start."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A ``SCHOUW_*`` variable holds a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration. Every field maps to one ``SCHOUW_*`` variable."""
+
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 30 * 24 * 3600
+    readers: int = 2
+    login_max_failures: int = 5
+    login_window: int = 15 * 60
+    upload_max_size: int = 64 * 1024 * 1024
+    upload_expiry: int = 24 * 3600
+    photo_workers: int = 2
+    max_image_pixels: int = 50_000_000
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file inside the data directory."""
+        return self.data_dir / "schouw.db"
+
+    @property
+    def blob_dir(self) -> Path:
+        """The content-addressed blob store inside the data directory."""
+        return self.data_dir / "blobs"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Partial tus uploads inside the data directory."""
+        return self.data_dir / "uploads"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} is outside the allowed range {low}..{high}")
+    return value
+
+
+def _proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("SCHOUW_TRUSTED_PROXIES", "").strip()
+    if not raw:
+        return ()
+    out: list[str] = []
+    for raw_part in raw.split(","):
+        part = raw_part.strip()
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"SCHOUW_TRUSTED_PROXIES contains {part!r}, which is not an IP address or network"
+            ) from None
+        out.append(part)
+    return tuple(out)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raise :class:`SettingsError` naming the bad variable."""
+    env = os.environ if env is None else env
+    host = env.get("SCHOUW_HOST", "127.0.0.1").strip()
+    if not host:
+        raise SettingsError("SCHOUW_HOST is empty; use an address such as 127.0.0.1")
+    data_dir = Path(env.get("SCHOUW_DATA_DIR", "var") or "var")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"SCHOUW_DATA_DIR={str(data_dir)!r} exists but is not a directory")
+    return Settings(
+        data_dir=data_dir,
+        host=host,
+        port=_int(env, "SCHOUW_PORT", 8000, 1, 65535),
+        access_token_ttl=_int(env, "SCHOUW_ACCESS_TOKEN_TTL", 15 * 60, 60, 24 * 3600),
+        refresh_token_ttl=_int(env, "SCHOUW_REFRESH_TOKEN_TTL", 30 * 24 * 3600, 3600, 365 * 86400),
+        readers=_int(env, "SCHOUW_DB_READERS", 2, 1, 16),
+        login_max_failures=_int(env, "SCHOUW_LOGIN_MAX_FAILURES", 5, 1, 100),
+        login_window=_int(env, "SCHOUW_LOGIN_WINDOW", 15 * 60, 10, 86400),
+        upload_max_size=_int(env, "SCHOUW_UPLOAD_MAX_SIZE", 64 * 1024 * 1024, 1024, 1 << 31),
+        upload_expiry=_int(env, "SCHOUW_UPLOAD_EXPIRY", 24 * 3600, 60, 30 * 86400),
+        photo_workers=_int(env, "SCHOUW_PHOTO_WORKERS", 2, 1, 16),
+        max_image_pixels=_int(env, "SCHOUW_MAX_IMAGE_PIXELS", 50_000_000, 1_000_000, 200_000_000),
+        trusted_proxies=_proxies(env),
+    )

@@ -1,0 +1,1 @@
+"""Sync v1: protocol structs, push, pull, merge, conflicts."""
