@@ -1,0 +1,121 @@
+"""Load what the visibility projection needs from the database (no decisions here)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+import msgspec
+
+from server.auth.principal import Principal
+from server.cases.visibility import CaseScope, ChecklistScope, Reader
+
+
+def reader_of(principal: Principal) -> Reader:
+    """The projection's view of an authenticated user."""
+    return Reader(
+        kind="user",
+        agency_id=principal.agency_id,
+        user_id=principal.user_id,
+        roles=principal.roles,
+    )
+
+
+def load_case_scopes(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, CaseScope]:
+    """Scopes of several cases in four queries (missing ids are simply absent)."""
+    if not case_ids:
+        return {}
+    marks = ",".join("?" * len(case_ids))
+    cases = conn.execute(
+        f"SELECT id, teamlead_id FROM cases WHERE id IN ({marks})", case_ids
+    ).fetchall()
+    agencies: dict[str, set[str]] = defaultdict(set)
+    for row in conn.execute(
+        f"SELECT case_id, agency_id FROM case_agencies WHERE case_id IN ({marks})", case_ids
+    ):
+        agencies[row[0]].add(row[1])
+    inspectors: dict[str, set[str]] = defaultdict(set)
+    for row in conn.execute(
+        f"SELECT ii.inspection_id, ii.user_id FROM inspection_inspectors ii"
+        f" JOIN inspections i ON i.id = ii.inspection_id WHERE i.case_id IN ({marks})",
+        case_ids,
+    ):
+        inspectors[row[0]].add(row[1])
+    released: dict[str, set[str]] = defaultdict(set)
+    for row in conn.execute(
+        f"SELECT r.checklist_id, r.item_key FROM released_items r"
+        f" JOIN checklists c ON c.id = r.checklist_id WHERE c.case_id IN ({marks})",
+        case_ids,
+    ):
+        released[row[0]].add(row[1])
+    checklists: dict[str, list[ChecklistScope]] = defaultdict(list)
+    for row in conn.execute(
+        f"SELECT id, case_id, inspection_id, agency_id FROM checklists"
+        f" WHERE case_id IN ({marks}) ORDER BY id",
+        case_ids,
+    ):
+        checklists[row["case_id"]].append(
+            ChecklistScope(
+                checklist_id=row["id"],
+                agency_id=row["agency_id"],
+                inspectors=frozenset(inspectors.get(row["inspection_id"], ())),
+                released=frozenset(released.get(row["id"], ())),
+            )
+        )
+    return {
+        row["id"]: CaseScope(
+            case_id=row["id"],
+            agencies=frozenset(agencies.get(row["id"], ())),
+            teamlead_id=row["teamlead_id"],
+            checklists=tuple(checklists.get(row["id"], ())),
+        )
+        for row in cases
+    }
+
+
+def load_case_scope(conn: sqlite3.Connection, case_id: str) -> CaseScope | None:
+    """The scope of one case, or None when it does not exist."""
+    return load_case_scopes(conn, [case_id]).get(case_id)
+
+
+def candidate_case_ids(conn: sqlite3.Connection, reader: Reader) -> list[str]:
+    """Cases the reader might be on (a superset; the projection decides).
+
+    Users: assigned to an inspection, the case's team lead, or a team lead of a
+    participating agency. Clients: their agency participates.
+    """
+    if reader.kind == "client":
+        rows = conn.execute(
+            "SELECT case_id FROM case_agencies WHERE agency_id = ?", (reader.agency_id,)
+        ).fetchall()
+        return sorted({r[0] for r in rows})
+    ids: set[str] = set()
+    for row in conn.execute(
+        "SELECT i.case_id FROM inspection_inspectors ii JOIN inspections i"
+        " ON i.id = ii.inspection_id WHERE ii.user_id = ?",
+        (reader.user_id,),
+    ):
+        ids.add(row[0])
+    for row in conn.execute("SELECT id FROM cases WHERE teamlead_id = ?", (reader.user_id,)):
+        ids.add(row[0])
+    if reader.is_teamlead:
+        for row in conn.execute(
+            "SELECT case_id FROM case_agencies WHERE agency_id = ?", (reader.agency_id,)
+        ):
+            ids.add(row[0])
+    return sorted(ids)
+
+
+def template_sensitivities(conn: sqlite3.Connection, slug: str, version: int) -> dict[str, str]:
+    """Item key → sensitivity for one published template."""
+    row = conn.execute(
+        "SELECT body FROM templates WHERE slug = ? AND version = ?", (slug, version)
+    ).fetchone()
+    if row is None:
+        return {}
+    body = msgspec.json.decode(row[0])
+    return {
+        item["key"]: item.get("sensitivity", "private")
+        for section in body["sections"]
+        for item in section["items"]
+    }
