@@ -1,0 +1,31 @@
+"""Run every benchmark in ``bench/`` in sequence (``make bench``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES = ["sync.py", "photos.py", "pwa.py"]
+
+
+def main() -> int:
+    """Run each benchmark script that exists; exit non-zero if any failed."""
+    failed: list[str] = []
+    for name in BENCHES:
+        script = HERE / name
+        if not script.exists():
+            print(f"skip {name}: not present")
+            continue
+        print(f"=== {name}", flush=True)
+        if subprocess.call([sys.executable, str(script)], cwd=HERE.parent) != 0:
+            failed.append(name)
+    if failed:
+        print("failed: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
