@@ -1,0 +1,302 @@
+"""SQL of cases, inspections and checklists: plain ``(conn, …)`` functions, no decisions.
+
+Every function that changes state records its change-feed row in the same transaction and
+stores the returned ``server_seq`` as the row's ``rev``. Callers (the team lead's REST
+service, the field's ``create_case`` op, the demo) decide; these functions only write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import msgspec
+
+from server.cases.subject import Reason, Subject
+from server.lib.clock import now_iso
+from server.sync.feed import record_change
+
+_json = msgspec.json.Encoder()
+
+
+def insert_case(
+    conn: sqlite3.Connection,
+    *,
+    case_id: str,
+    reference: str,
+    subject: Subject,
+    reason: Reason,
+    status: str,
+    created_by: str,
+    teamlead_id: str | None = None,
+    signal_id: str | None = None,
+    possible_duplicates: Iterable[str] = (),
+) -> int:
+    """Insert a case row (subject already normalised); return its ``rev``."""
+    rev = record_change(conn, "case", case_id, case_id=case_id)
+    address = subject.address
+    business = subject.business
+    conn.execute(
+        "INSERT INTO cases (id, reference, postcode, huisnummer, toevoeging, street, city,"
+        " bag_id, business_name, kvk, vestigingsnummer, reason, status, teamlead_id,"
+        " signal_id, possible_duplicates, created_by, created_at, rev)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_id,
+            reference,
+            address.postcode if address else None,
+            address.huisnummer if address else None,
+            address.toevoeging if address else None,
+            address.street if address else None,
+            address.city if address else None,
+            address.bag_id if address else None,
+            business.name if business else None,
+            business.kvk if business else None,
+            business.vestigingsnummer if business else None,
+            _json.encode(reason).decode(),
+            status,
+            teamlead_id,
+            signal_id,
+            _json.encode(sorted(possible_duplicates)).decode(),
+            created_by,
+            now_iso(),
+            rev,
+        ),
+    )
+    return rev
+
+
+def touch_case(conn: sqlite3.Connection, case_id: str) -> int:
+    """Record a change of the case row itself (status, agencies, team lead); return ``rev``."""
+    rev = record_change(conn, "case", case_id, case_id=case_id)
+    conn.execute("UPDATE cases SET rev = ? WHERE id = ?", (rev, case_id))
+    return rev
+
+
+def set_case_status(conn: sqlite3.Connection, case_id: str, status: str) -> int:
+    """Set the status (``closed_at`` follows ``closed``); return the new ``rev``."""
+    closed_at = now_iso() if status == "closed" else None
+    conn.execute(
+        "UPDATE cases SET status = ?, closed_at = ? WHERE id = ?", (status, closed_at, case_id)
+    )
+    return touch_case(conn, case_id)
+
+
+def case_agencies(conn: sqlite3.Connection, case_id: str) -> set[str]:
+    """The participating agencies of a case."""
+    rows = conn.execute("SELECT agency_id FROM case_agencies WHERE case_id = ?", (case_id,))
+    return {r[0] for r in rows}
+
+
+def add_case_agencies(conn: sqlite3.Connection, case_id: str, agencies: Iterable[str]) -> list[str]:
+    """Add participating agencies; return those newly added (in order).
+
+    Team leads of a newly added agency gain access to the case: each gets a ``grant`` row so
+    their next pull carries the case.
+    """
+    existing = case_agencies(conn, case_id)
+    added = [a for a in dict.fromkeys(agencies) if a not in existing]
+    for agency_id in added:
+        conn.execute(
+            "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)", (case_id, agency_id)
+        )
+        for (user_id,) in conn.execute(
+            "SELECT u.id FROM users u, json_each(u.roles) r WHERE u.agency_id = ?"
+            " AND r.value = 'teamlead' AND u.disabled_at IS NULL",
+            (agency_id,),
+        ).fetchall():
+            record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
+    return added
+
+
+def insert_inspection(
+    conn: sqlite3.Connection,
+    *,
+    inspection_id: str,
+    case_id: str,
+    scheduled_date: str,
+    scheduled_time: str | None,
+    created_by: str,
+    inspectors: Iterable[str],
+) -> int:
+    """Insert an inspection with its inspectors (each gets a ``grant`` row); return ``rev``."""
+    rev = record_change(conn, "inspection", inspection_id, case_id=case_id)
+    conn.execute(
+        "INSERT INTO inspections (id, case_id, scheduled_date, scheduled_time, created_by,"
+        " created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (inspection_id, case_id, scheduled_date, scheduled_time, created_by, now_iso(), rev),
+    )
+    for user_id in dict.fromkeys(inspectors):
+        conn.execute(
+            "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
+            (inspection_id, user_id),
+        )
+        record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
+    return rev
+
+
+def inspection_inspectors(conn: sqlite3.Connection, inspection_id: str) -> set[str]:
+    """User ids assigned to an inspection."""
+    rows = conn.execute(
+        "SELECT user_id FROM inspection_inspectors WHERE inspection_id = ?", (inspection_id,)
+    )
+    return {r[0] for r in rows}
+
+
+def replace_inspectors(
+    conn: sqlite3.Connection, case_id: str, inspection_id: str, inspectors: Iterable[str]
+) -> tuple[list[str], list[str], int]:
+    """Set an inspection's inspectors; return ``(added, removed, rev)``.
+
+    Newly assigned users get a ``grant`` row. Removed users get an ``evict`` row unless they
+    still reach the case another way (another inspection of it, or being its team lead).
+    """
+    wanted = list(dict.fromkeys(inspectors))
+    current = inspection_inspectors(conn, inspection_id)
+    added = [u for u in wanted if u not in current]
+    removed = sorted(current - set(wanted))
+    for user_id in removed:
+        conn.execute(
+            "DELETE FROM inspection_inspectors WHERE inspection_id = ? AND user_id = ?",
+            (inspection_id, user_id),
+        )
+    for user_id in added:
+        conn.execute(
+            "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
+            (inspection_id, user_id),
+        )
+    rev = record_change(conn, "inspection", inspection_id, case_id=case_id)
+    conn.execute("UPDATE inspections SET rev = ? WHERE id = ?", (rev, inspection_id))
+    for user_id in added:
+        record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
+    for user_id in removed:
+        if not _still_on_case(conn, case_id, user_id):
+            record_change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
+    return added, removed, rev
+
+
+def _still_on_case(conn: sqlite3.Connection, case_id: str, user_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM inspection_inspectors ii JOIN inspections i ON i.id = ii.inspection_id"
+        " WHERE i.case_id = ? AND ii.user_id = ?"
+        " UNION SELECT 1 FROM cases WHERE id = ? AND teamlead_id = ?"
+        " UNION SELECT 1 FROM users u, json_each(u.roles) r, case_agencies ca"
+        " WHERE u.id = ? AND r.value = 'teamlead' AND ca.case_id = ?"
+        " AND ca.agency_id = u.agency_id",
+        (case_id, user_id, case_id, user_id, user_id, case_id),
+    ).fetchone()
+    return row is not None
+
+
+def insert_checklist(
+    conn: sqlite3.Connection,
+    *,
+    checklist_id: str,
+    inspection_id: str,
+    case_id: str,
+    agency_id: str,
+    template_slug: str,
+    template_version: int,
+) -> int:
+    """Insert an (open) checklist owned by ``agency_id``; return its ``rev``."""
+    rev = record_change(conn, "checklist", checklist_id, case_id=case_id, checklist_id=checklist_id)
+    conn.execute(
+        "INSERT INTO checklists (id, inspection_id, case_id, agency_id, template_slug,"
+        " template_version, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            checklist_id,
+            inspection_id,
+            case_id,
+            agency_id,
+            template_slug,
+            template_version,
+            now_iso(),
+            rev,
+        ),
+    )
+    return rev
+
+
+def insert_signal(
+    conn: sqlite3.Connection,
+    *,
+    signal_id: str,
+    source: str,
+    description: str,
+    subject: Subject,
+    created_by: str,
+    agency_id: str,
+) -> int:
+    """Insert an open signal; return its ``rev``. No reporter identity is ever stored."""
+    rev = record_change(conn, "signal", signal_id)
+    conn.execute(
+        "INSERT INTO signals (id, source, description, subject, status, created_by, agency_id,"
+        " created_at, rev) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        (
+            signal_id,
+            source,
+            description,
+            _json.encode(subject).decode(),
+            created_by,
+            agency_id,
+            now_iso(),
+            rev,
+        ),
+    )
+    return rev
+
+
+def set_signal_status(
+    conn: sqlite3.Connection,
+    signal_id: str,
+    status: str,
+    *,
+    case_id: str | None = None,
+    dismissed_reason: str | None = None,
+) -> int:
+    """Mark a signal triaged (into ``case_id``) or dismissed; return the new ``rev``."""
+    rev = record_change(conn, "signal", signal_id)
+    conn.execute(
+        "UPDATE signals SET status = ?, case_id = COALESCE(?, case_id),"
+        " dismissed_reason = COALESCE(?, dismissed_reason), rev = ? WHERE id = ?",
+        (status, case_id, dismissed_reason, rev, signal_id),
+    )
+    return rev
+
+
+def upsert_intervention(
+    conn: sqlite3.Connection,
+    *,
+    intervention_id: str,
+    case_id: str,
+    agency_id: str,
+    type: str,
+    status: str,
+    due_date: str | None,
+    description: str,
+    created_by: str,
+) -> int:
+    """Insert or update an intervention; return its ``rev``."""
+    rev = record_change(conn, "intervention", intervention_id, case_id=case_id)
+    now = now_iso()
+    conn.execute(
+        "INSERT INTO interventions (id, case_id, agency_id, type, status, due_date, description,"
+        " created_by, created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,"
+        " due_date = excluded.due_date, description = excluded.description,"
+        " updated_at = excluded.updated_at, rev = excluded.rev",
+        (
+            intervention_id,
+            case_id,
+            agency_id,
+            type,
+            status,
+            due_date,
+            description,
+            created_by,
+            now,
+            now,
+            rev,
+        ),
+    )
+    return rev
