@@ -284,4 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the imported module so ``python -m server.cli`` and the console script share
+    # one CliError class (subcommand modules import it from ``server.cli``).
+    from server.cli import main as _main
+
+    raise SystemExit(_main())

@@ -8,10 +8,21 @@ from litestar import Litestar
 async def startup(app: Litestar) -> None:
     """Prepare domain resources after the database is open."""
     from server.checklists.library import publish_library
+    from server.ops_lock import LockBusy, lock_data_dir
 
-    await publish_library(app.state.db)
+    try:  # shared: keeps `schouw restore` from replacing files under a running server
+        app.state.data_dir_lock = lock_data_dir(app.state.settings.data_dir, exclusive=False)
+    except LockBusy:
+        raise RuntimeError("a restore is running on this data directory; start later") from None
+    try:
+        await publish_library(app.state.db)
+    except BaseException:
+        app.state.data_dir_lock.release()
+        raise
 
 
 async def shutdown(app: Litestar) -> None:
     """Release domain resources before the database closes."""
-    return None
+    lock = getattr(app.state, "data_dir_lock", None)
+    if lock is not None:
+        lock.release()

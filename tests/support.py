@@ -81,3 +81,23 @@ async def login(client: Any, username: str, device_id: str | None = None) -> dic
     body["device_id"] = device_id
     body["headers"] = {"Authorization": f"Bearer {body['access_token']}"}
     return body
+
+
+def run_schouw(
+    data_dir: Any, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> Any:
+    """Run the ``schouw`` CLI as a real subprocess on ``data_dir``; return the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "SCHOUW_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
