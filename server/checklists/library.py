@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from server.checklists.model import Template, template_decoder
-from server.checklists.validate import TemplateError, validate_template, validate_upgrade
+from server.checklists.validate import TemplateError, decode_template, validate_upgrade
 from server.db import Database
 from server.lib.clock import now_iso
 from server.sync.feed import record_change
@@ -21,15 +21,18 @@ from server.sync.feed import record_change
 LIBRARY_DIR = Path(__file__).resolve().parent.parent.parent / "schemas" / "checklists"
 
 
-def load_dir(folder: Path = LIBRARY_DIR) -> list[Template]:
-    """Decode and validate every ``*.json`` template in ``folder``, ordered by slug and version."""
+def load_dir(folder: Path | None = None) -> list[Template]:
+    """Decode and validate every ``*.json`` template in ``folder``, ordered by slug and version.
+
+    ``folder`` defaults to :data:`LIBRARY_DIR`, looked up at call time.
+    """
+    folder = folder or LIBRARY_DIR
     templates: list[Template] = []
     for path in sorted(folder.glob("*.json")):
-        try:
-            template = template_decoder.decode(path.read_bytes())
-        except msgspec.ValidationError as exc:
-            raise TemplateError(f"{path.name}: {exc}") from None
-        validate_template(template)
+        template = decode_template(path.read_bytes(), path.name)
+        expected = f"{template.slug}-v{template.version}.json"
+        if path.name != expected:
+            raise TemplateError(f"{path.name}: holds {template.ref}; name the file {expected}")
         templates.append(template)
     templates.sort(key=lambda t: (t.slug, t.version))
     return templates
@@ -81,7 +84,7 @@ def publish(conn: sqlite3.Connection, templates: list[Template]) -> list[str]:
     return added
 
 
-async def publish_library(db: Database, folder: Path = LIBRARY_DIR) -> list[str]:
+async def publish_library(db: Database, folder: Path | None = None) -> list[str]:
     """Load the library folder and publish what is new (app start)."""
     templates = load_dir(folder)
     return await db.write(lambda c: publish(c, templates))
