@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
 
 class SettingsError(ValueError):
     """A ``SCHOUW_*`` variable holds a value that cannot be used."""
@@ -30,7 +32,7 @@ class Settings:
     photo_workers: int = 2
     max_image_pixels: int = 50_000_000
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
-    pwa_dir: Path = Path(__file__).resolve().parent.parent / "pwa"
+    pwa_dir: Path = DEFAULT_PWA_DIR
 
     @property
     def db_path(self) -> Path:
@@ -48,16 +50,41 @@ class Settings:
         return self.data_dir / "uploads"
 
 
+# The variable behind each field (``tests/unit/test_settings.py`` checks that every one is
+# documented in docs/configuration.md).
+ENV_NAMES: dict[str, str] = {
+    "data_dir": "SCHOUW_DATA_DIR",
+    "host": "SCHOUW_HOST",
+    "port": "SCHOUW_PORT",
+    "access_token_ttl": "SCHOUW_ACCESS_TOKEN_TTL",
+    "refresh_token_ttl": "SCHOUW_REFRESH_TOKEN_TTL",
+    "readers": "SCHOUW_DB_READERS",
+    "login_max_failures": "SCHOUW_LOGIN_MAX_FAILURES",
+    "login_window": "SCHOUW_LOGIN_WINDOW",
+    "upload_max_size": "SCHOUW_UPLOAD_MAX_SIZE",
+    "upload_expiry": "SCHOUW_UPLOAD_EXPIRY",
+    "photo_workers": "SCHOUW_PHOTO_WORKERS",
+    "max_image_pixels": "SCHOUW_MAX_IMAGE_PIXELS",
+    "trusted_proxies": "SCHOUW_TRUSTED_PROXIES",
+    "pwa_dir": "SCHOUW_PWA_DIR",
+}
+
+
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = int(raw.strip())
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+        raise SettingsError(
+            f"{name}={raw!r} is not a whole number; use a value in {low}..{high} "
+            f"or leave it unset for the default {default}"
+        ) from None
     if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is outside the allowed range {low}..{high}")
+        raise SettingsError(
+            f"{name}={value} is outside the allowed range {low}..{high} (default {default})"
+        )
     return value
 
 
@@ -87,6 +114,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     data_dir = Path(env.get("SCHOUW_DATA_DIR", "var") or "var")
     if data_dir.exists() and not data_dir.is_dir():
         raise SettingsError(f"SCHOUW_DATA_DIR={str(data_dir)!r} exists but is not a directory")
+    pwa_raw = env.get("SCHOUW_PWA_DIR", "").strip()
+    pwa_dir = Path(pwa_raw) if pwa_raw else DEFAULT_PWA_DIR
+    if pwa_raw and not pwa_dir.is_dir():
+        raise SettingsError(f"SCHOUW_PWA_DIR={pwa_raw!r} is not a directory")
     return Settings(
         data_dir=data_dir,
         host=host,
@@ -101,4 +132,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         photo_workers=_int(env, "SCHOUW_PHOTO_WORKERS", 2, 1, 16),
         max_image_pixels=_int(env, "SCHOUW_MAX_IMAGE_PIXELS", 50_000_000, 1_000_000, 200_000_000),
         trusted_proxies=_proxies(env),
+        pwa_dir=pwa_dir,
     )
