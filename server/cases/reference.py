@@ -1,4 +1,4 @@
-"""Case references: ``RIT-<year>-<NNNN>``, unique through the cases table."""
+"""Case references ``RIT-<year>-<NNNN>``, allocated inside the caller's write transaction."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import sqlite3
 from server.lib.clock import utc_now
 
 
-def next_case_reference(conn: sqlite3.Connection) -> str:
-    """The next free reference of the current year, e.g. ``RIT-2026-0042``.
+def next_case_reference(conn: sqlite3.Connection, year: int | None = None) -> str:
+    """The next free reference of ``year`` (default: this UTC year).
 
-    Runs on the single writer inside the transaction that inserts the case, so two calls
-    never hand out the same number. Numbers grow past four digits when a year needs it.
+    Runs on the single writer, so two callers never get the same number. Numbers above
+    9999 simply grow a digit (``RIT-2026-10000``).
     """
-    prefix = f"RIT-{utc_now().year}-"
+    year = year or utc_now().year
+    prefix = f"RIT-{year}-"
     row = conn.execute(
-        "SELECT MAX(CAST(substr(reference, ?) AS INTEGER)) FROM cases WHERE reference LIKE ?",
-        (len(prefix) + 1, prefix + "%"),
+        "SELECT reference FROM cases WHERE reference LIKE ?"
+        " ORDER BY length(reference) DESC, reference DESC LIMIT 1",
+        (prefix + "%",),
     ).fetchone()
-    number = int(row[0] or 0) + 1
+    number = 1
+    if row is not None:
+        tail = row[0][len(prefix) :]
+        number = int(tail) + 1 if tail.isdigit() else 1
     return f"{prefix}{number:04d}"

@@ -1,0 +1,127 @@
+"""Per-push state: who writes, and what was already looked up in this push."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from server.auth.principal import Principal
+from server.cases.scope import load_case_scope, reader_of
+from server.cases.visibility import on_case
+from server.lib.errors import Conflict, Forbidden, NotFound
+from server.sync.templates import CachedTemplate, template_by_hash
+
+NOT_FOUND = "Deze checklist bestaat niet of u hebt er geen toegang toe."
+
+
+@dataclass(slots=True)
+class ChecklistInfo:
+    """One checklist as the op handlers need it."""
+
+    id: str
+    case_id: str
+    inspection_id: str
+    agency_id: str
+    status: str
+    template: CachedTemplate
+
+
+@dataclass(slots=True)
+class PushContext:
+    """The caller and the per-push caches (checklists, assignments, blobs)."""
+
+    principal: Principal
+    device_id: str | None
+    epoch: int
+    now: str
+    missing_blobs: list[str] = field(default_factory=list)
+    _checklists: dict[str, ChecklistInfo] = field(default_factory=dict)
+    _assigned: dict[str, bool] = field(default_factory=dict)
+    _blobs: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        """The writing user."""
+        return self.principal.user_id
+
+    def checklist(self, conn: sqlite3.Connection, checklist_id: str) -> ChecklistInfo | None:
+        """A checklist (cached for the rest of the push), or None."""
+        info = self._checklists.get(checklist_id)
+        if info is not None:
+            return info
+        row = conn.execute(
+            "SELECT c.id, c.case_id, c.inspection_id, c.agency_id, c.status, c.template_slug,"
+            " c.template_version, t.body_sha256 FROM checklists c JOIN templates t"
+            " ON t.slug = c.template_slug AND t.version = c.template_version WHERE c.id = ?",
+            (checklist_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        info = ChecklistInfo(
+            id=row[0],
+            case_id=row[1],
+            inspection_id=row[2],
+            agency_id=row[3],
+            status=row[4],
+            template=template_by_hash(conn, row[5], row[6], row[7]),
+        )
+        self._checklists[checklist_id] = info
+        return info
+
+    def forget(self, checklist_id: str) -> None:
+        """Drop a cached checklist after its row changed."""
+        self._checklists.pop(checklist_id, None)
+
+    def assigned(self, conn: sqlite3.Connection, inspection_id: str) -> bool:
+        """True when the caller is assigned to the inspection."""
+        known = self._assigned.get(inspection_id)
+        if known is None:
+            known = (
+                conn.execute(
+                    "SELECT 1 FROM inspection_inspectors WHERE inspection_id = ? AND user_id = ?",
+                    (inspection_id, self.user_id),
+                ).fetchone()
+                is not None
+            )
+            self._assigned[inspection_id] = known
+        return known
+
+    def writable(self, conn: sqlite3.Connection, checklist_id: str) -> ChecklistInfo:
+        """The checklist if the caller may write it (an inspector of the owning agency
+        assigned to its inspection); otherwise 404 when they are not on the case, else 403."""
+        info = self.checklist(conn, checklist_id)
+        if info is None:
+            raise NotFound(NOT_FOUND, slug="checklist-not-found")
+        principal = self.principal
+        if (
+            principal.has_role("inspector")
+            and info.agency_id == principal.agency_id
+            and self.assigned(conn, info.inspection_id)
+        ):
+            return info
+        scope = load_case_scope(conn, info.case_id)
+        if scope is None or not on_case(reader_of(principal), scope):
+            raise NotFound(NOT_FOUND, slug="checklist-not-found")
+        raise Forbidden(
+            "Alleen een inspecteur van de eigen organisatie die aan deze controle is "
+            "toegewezen mag deze checklist invullen.",
+            slug="checklist-not-writable",
+        )
+
+    def blob(self, conn: sqlite3.Connection, agency_id: str, sha256: str) -> tuple[int, int] | None:
+        """(width, height) when the agency already holds the blob, else None."""
+        if sha256 not in self._blobs:
+            row = conn.execute(
+                "SELECT width, height FROM blobs WHERE agency_id = ? AND sha256 = ?",
+                (agency_id, sha256),
+            ).fetchone()
+            self._blobs[sha256] = (row[0], row[1]) if row is not None else None
+        return self._blobs[sha256]
+
+
+def id_taken(what: str) -> Conflict:
+    """The problem for a create whose id already exists (id squatting)."""
+    return Conflict(
+        f"Het id van deze {what} bestaat al. Maak op het apparaat een nieuw UUIDv7-id aan.",
+        slug="id-taken",
+    )

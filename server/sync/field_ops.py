@@ -1,0 +1,121 @@
+"""Append-only field ops: notes, photos, photo withdrawal, checklist submission."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+from server.lib.errors import FieldError, NotFound, Unprocessable
+from server.sync.answers import WriteResult
+from server.sync.context import ChecklistInfo, PushContext, id_taken
+from server.sync.feed import record_change
+from server.sync.merge import Outcome
+from server.sync.protocol import AddNote, AttachPhoto, SubmitChecklist, WithdrawPhoto
+
+
+def _check_item(info: ChecklistInfo, item_key: str | None) -> None:
+    if item_key is not None and item_key not in info.template.items:
+        message = f"Vraag {item_key!r} staat niet in {info.template.template.ref}."
+        raise Unprocessable(message, slug="unknown-item", errors=[FieldError("item_key", message)])
+
+
+def add_note(conn: sqlite3.Connection, ctx: PushContext, op: AddNote) -> WriteResult:
+    """Append a note (never conflicts)."""
+    info = ctx.writable(conn, op.checklist_id)
+    _check_item(info, op.item_key)
+    if conn.execute("SELECT 1 FROM notes WHERE id = ?", (op.note_id,)).fetchone():
+        raise id_taken("notitie")
+    rev = record_change(conn, "note", op.note_id, case_id=info.case_id, checklist_id=info.id)
+    conn.execute(
+        "INSERT INTO notes (id, checklist_id, item_key, text, author_id, device_id, op_id,"
+        " client_time, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            op.note_id,
+            info.id,
+            op.item_key,
+            op.text,
+            ctx.user_id,
+            ctx.device_id,
+            op.op_id,
+            op.client_time,
+            ctx.now,
+            rev,
+        ),
+    )
+    return WriteResult(Outcome.WRITE, rev)
+
+
+def attach_photo(conn: sqlite3.Connection, ctx: PushContext, op: AttachPhoto) -> WriteResult:
+    """Register a photo; ``verified`` at once when the agency already holds the bytes."""
+    info = ctx.writable(conn, op.checklist_id)
+    _check_item(info, op.item_key)
+    if conn.execute("SELECT 1 FROM photos WHERE id = ?", (op.photo_id,)).fetchone():
+        raise id_taken("foto")
+    held = ctx.blob(conn, info.agency_id, op.sha256)
+    if held is None and op.sha256 not in ctx.missing_blobs:
+        ctx.missing_blobs.append(op.sha256)
+    rev = record_change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
+    conn.execute(
+        "INSERT INTO photos (id, checklist_id, agency_id, item_key, sha256, size, mime,"
+        " captured_at, geo, width, height, state, author_id, device_id, op_id, created_at, rev)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            op.photo_id,
+            info.id,
+            info.agency_id,
+            op.item_key,
+            op.sha256,
+            op.size,
+            op.mime,
+            op.captured_at,
+            msgspec.json.encode(op.geo).decode() if op.geo is not None else None,
+            held[0] if held else None,
+            held[1] if held else None,
+            "verified" if held else "expected",
+            ctx.user_id,
+            ctx.device_id,
+            op.op_id,
+            ctx.now,
+            rev,
+        ),
+    )
+    return WriteResult(Outcome.WRITE, rev)
+
+
+def withdraw_photo(conn: sqlite3.Connection, ctx: PushContext, op: WithdrawPhoto) -> WriteResult:
+    """Mark a photo withdrawn; it stays in the evidence log."""
+    row = conn.execute(
+        "SELECT checklist_id, withdrawn_at, rev FROM photos WHERE id = ?", (op.photo_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(
+            "Deze foto bestaat niet of u hebt er geen toegang toe.", slug="photo-not-found"
+        )
+    info = ctx.writable(conn, row[0])
+    if row[1] is not None:
+        return WriteResult(Outcome.CONVERGED, row[2])
+    rev = record_change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
+    conn.execute(
+        "UPDATE photos SET withdrawn_at = ?, withdraw_reason = ?, rev = ? WHERE id = ?",
+        (ctx.now, op.reason, rev, op.photo_id),
+    )
+    return WriteResult(Outcome.WRITE, rev)
+
+
+def submit_checklist(
+    conn: sqlite3.Connection, ctx: PushContext, op: SubmitChecklist
+) -> WriteResult:
+    """Submit: afterwards answers change only through amendments."""
+    info = ctx.writable(conn, op.checklist_id)
+    if info.status == "submitted":
+        row = conn.execute("SELECT rev FROM checklists WHERE id = ?", (info.id,)).fetchone()
+        return WriteResult(Outcome.CONVERGED, row[0])
+    rev = record_change(conn, "checklist", info.id, case_id=info.case_id, checklist_id=info.id)
+    conn.execute(
+        "UPDATE checklists SET status = 'submitted', submitted_at = ?, submitted_by = ?,"
+        " rev = ? WHERE id = ?",
+        (ctx.now, ctx.user_id, rev, info.id),
+    )
+    info.status = "submitted"
+    return WriteResult(Outcome.WRITE, rev)

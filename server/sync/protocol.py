@@ -1,0 +1,209 @@
+"""Sync v1 wire structs (the contract in ``shared/design/sync-protocol.md``).
+
+The push envelope is decoded strictly; every op is decoded on its own against the tagged
+union :data:`Op`, so one malformed op is rejected without blocking the queue. Unknown
+extra fields are ignored everywhere (old and new app versions coexist).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from server.cases.subject import Reason, Subject
+from server.lib.errors import Problem
+
+UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+Uuid7 = Annotated[str, msgspec.Meta(pattern=UUID7_PATTERN, description="UUIDv7 (RFC 9562)")]
+Seq = Annotated[int, msgspec.Meta(ge=1, description="Per-device sequence number: 1, 2, 3, …")]
+ItemKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+ClientTime = Annotated[str, msgspec.Meta(max_length=40, description="ISO 8601, display only")]
+Rev = Annotated[int, msgspec.Meta(ge=0)]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+TemplateRef = Annotated[
+    str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*@[1-9][0-9]{0,5}$", max_length=72)
+]
+Reason2000 = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+NoteText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+AnswerValue = str | int | float | list[str] | None
+"""The wire value of an answer; checked further against the template item type."""
+
+MAX_OPS = 500
+MAX_BODY = 2 * 1024 * 1024
+SCHEMA_VERSION = 1
+
+
+class _OpBase(msgspec.Struct, tag_field="op"):
+    op_id: Uuid7
+    seq: Seq
+    client_time: ClientTime
+
+
+class SetAnswer(_OpBase, tag="set_answer"):
+    """Write one answer; ``base_rev`` is the field revision the device last saw (or null)."""
+
+    checklist_id: Uuid7
+    item_key: ItemKey
+    value: AnswerValue
+    base_rev: Rev | None
+
+
+class AmendAnswer(_OpBase, tag="amend_answer"):
+    """Amend one answer of a submitted checklist, with a reason."""
+
+    checklist_id: Uuid7
+    item_key: ItemKey
+    value: AnswerValue
+    reason: Reason2000
+    base_rev: Rev | None
+
+
+class AddNote(_OpBase, tag="add_note"):
+    """Append a note to a checklist, optionally to one item."""
+
+    note_id: Uuid7
+    checklist_id: Uuid7
+    text: NoteText
+    item_key: ItemKey | None = None
+
+
+class Geo(msgspec.Struct):
+    """A device location."""
+
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    accuracy: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+class AttachPhoto(_OpBase, tag="attach_photo"):
+    """Register a photo; the bytes arrive separately (uploads)."""
+
+    photo_id: Uuid7
+    checklist_id: Uuid7
+    sha256: Sha256
+    size: Annotated[int, msgspec.Meta(ge=1, le=1 << 31)]
+    mime: Literal["image/jpeg", "image/png", "image/webp"]
+    item_key: ItemKey | None = None
+    captured_at: ClientTime | None = None
+    geo: Geo | None = None
+
+
+class WithdrawPhoto(_OpBase, tag="withdraw_photo"):
+    """Mark a photo withdrawn; it stays in the evidence log."""
+
+    photo_id: Uuid7
+    reason: Reason2000
+
+
+class CreateCase(_OpBase, tag="create_case"):
+    """A business found on site: case, inspection for the creator, one checklist."""
+
+    case_id: Uuid7
+    inspection_id: Uuid7
+    checklist_id: Uuid7
+    template: TemplateRef
+    subject: Subject
+    reason: Reason
+
+
+class SubmitChecklist(_OpBase, tag="submit_checklist"):
+    """Submit a checklist; afterwards answers change only through ``amend_answer``."""
+
+    checklist_id: Uuid7
+
+
+Op = SetAnswer | AmendAnswer | AddNote | AttachPhoto | WithdrawPhoto | CreateCase | SubmitChecklist
+OP_NAMES: tuple[str, ...] = (
+    "set_answer",
+    "amend_answer",
+    "add_note",
+    "attach_photo",
+    "withdraw_photo",
+    "create_case",
+    "submit_checklist",
+)
+
+
+class PushEnvelope(msgspec.Struct):
+    """The strict envelope; each op stays raw until decoded on its own."""
+
+    device_id: Uuid7
+    schema_version: int
+    ops: list[msgspec.Raw]
+
+
+class PushRequest(msgspec.Struct):
+    """``POST /api/v1/sync/push`` (at most 500 ops and 2 MiB); for the JSON Schema."""
+
+    device_id: Uuid7
+    schema_version: Literal[1]
+    ops: Annotated[list[Op], msgspec.Meta(max_length=MAX_OPS)]
+
+
+class OpHead(msgspec.Struct):
+    """The part of an op decoded strictly with the envelope."""
+
+    seq: Seq
+
+
+Status = Literal["applied", "duplicate", "rejected", "conflict"]
+
+
+class OpResult(msgspec.Struct, omit_defaults=True):
+    """The outcome of one op."""
+
+    seq: int
+    status: Status
+    op_id: str | None = None
+    rev: int | None = None
+    conflict_id: str | None = None
+    problem: Problem | None = None
+    original_status: Literal["applied", "rejected", "conflict"] | None = None
+
+
+class PushResponse(msgspec.Struct):
+    """``200`` of a push: what the server holds now."""
+
+    last_seq: int
+    results: list[OpResult]
+    missing_blobs: list[str]
+    expected_seq: int | None
+    epoch: int
+
+
+class Record(msgspec.Struct):
+    """One record of a pull: the latest state of an entity."""
+
+    kind: str
+    id: str
+    rev: int
+    deleted: bool
+    data: dict[str, Any]
+
+
+class PullResponse(msgspec.Struct):
+    """``200`` of a pull."""
+
+    changes: list[Record]
+    cursor: str
+    has_more: bool
+    last_seq: int
+    epoch: int
+
+
+class StoredResult(msgspec.Struct, omit_defaults=True):
+    """``ops.result``: the details repeated for a duplicate."""
+
+    rev: int | None = None
+    conflict_id: str | None = None
+    problem: Problem | None = None
+
+
+envelope_decoder = msgspec.json.Decoder(PushEnvelope)
+head_decoder = msgspec.json.Decoder(OpHead)
+op_decoder: msgspec.json.Decoder[Op] = msgspec.json.Decoder(Op)
+any_decoder = msgspec.json.Decoder()
+stored_result_decoder = msgspec.json.Decoder(StoredResult)
+encoder = msgspec.json.Encoder()
+sorted_encoder = msgspec.json.Encoder(order="sorted")

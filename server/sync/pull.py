@@ -1,0 +1,201 @@
+"""Pull: state-based pages of the change feed, filtered by the visibility projection."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.auth.principal import Principal
+from server.cases.scope import load_case_scopes, reader_of
+from server.cases.visibility import (
+    CaseScope,
+    ChecklistScope,
+    Reader,
+    attached_visible,
+    full_access,
+    on_case,
+)
+from server.lib.errors import Gone
+from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
+from server.sync.feed import current_epoch
+from server.sync.protocol import PullResponse, Record
+from server.sync.records import Entity, load_by_ids, load_scoped
+from server.sync.templates import template_by_hash
+
+MAX_LIMIT = 1000
+SCAN_FACTOR = 20  # feed rows scanned per requested record before a page returns early
+
+
+@dataclass(slots=True)
+class View:
+    """One reader's view during one pull: scopes and sensitivities loaded once."""
+
+    conn: sqlite3.Connection
+    reader: Reader
+    scopes: dict[str, CaseScope | None] = field(default_factory=dict)
+    sensitivities: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def preload(self, case_ids: set[str]) -> None:
+        """Load the scopes of cases not seen yet in this pull."""
+        todo = [c for c in case_ids if c not in self.scopes]
+        if todo:
+            loaded = load_case_scopes(self.conn, todo)
+            for case_id in todo:
+                self.scopes[case_id] = loaded.get(case_id)
+
+    def scope(self, case_id: str) -> CaseScope | None:
+        """The scope of a case (loaded on demand)."""
+        self.preload({case_id})
+        return self.scopes[case_id]
+
+    def _sens(self, checklist_id: str) -> dict[str, str]:
+        found = self.sensitivities.get(checklist_id)
+        if found is None:
+            row = self.conn.execute(
+                "SELECT t.slug, t.version, t.body_sha256 FROM checklists c JOIN templates t"
+                " ON t.slug = c.template_slug AND t.version = c.template_version WHERE c.id = ?",
+                (checklist_id,),
+            ).fetchone()
+            found = template_by_hash(self.conn, row[0], row[1], row[2]).sensitivities
+            self.sensitivities[checklist_id] = found
+        return found
+
+    def checklist(self, scope: CaseScope, checklist_id: str) -> ChecklistScope | None:
+        """The checklist's scope within its case."""
+        for checklist in scope.checklists:
+            if checklist.checklist_id == checklist_id:
+                return checklist
+        return None
+
+    def visible(self, entity: Entity) -> bool:
+        """The one projection decides; nothing is re-implemented here."""
+        if entity.kind == "template":
+            return True
+        scope = self.scope(entity.case_id) if entity.case_id else None
+        if scope is None or not on_case(self.reader, scope):
+            return False
+        if entity.kind in ("case", "inspection", "checklist", "release"):
+            return True
+        checklist = self.checklist(scope, entity.checklist_id or "")
+        if checklist is None:
+            return False
+        if entity.kind in ("conflict", "comment"):
+            return full_access(self.reader, scope, checklist)
+        return attached_visible(
+            self.reader, scope, checklist, entity.item_key, self._sens(checklist.checklist_id)
+        )
+
+    def record(self, entity: Entity) -> Record:
+        """The wire record; duplicate hints on a case only for team leads."""
+        data = entity.data
+        if entity.kind == "case" and not self.reader.is_teamlead:
+            data = {k: v for k, v in data.items() if k != "possible_duplicates"}
+        return Record(kind=entity.kind, id=entity.id, rev=entity.rev, deleted=False, data=data)
+
+
+def _evict(row: sqlite3.Row) -> Record:
+    scope = "checklist" if row["checklist_id"] else "case"
+    data: dict[str, Any] = {"scope": scope, "case_id": row["case_id"] or row["entity_id"]}
+    if row["checklist_id"]:
+        data["checklist_id"] = row["checklist_id"]
+    return Record(kind="evict", id=row["entity_id"], rev=row["seq"], deleted=True, data=data)
+
+
+def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expansion | None]:
+    release: tuple[str, list[str]] | None = None
+    if exp.release_id is not None:
+        row = view.conn.execute(
+            "SELECT checklist_id FROM releases WHERE id = ?", (exp.release_id,)
+        ).fetchone()
+        keys = [
+            r[0]
+            for r in view.conn.execute(
+                "SELECT item_key FROM released_items WHERE release_id = ?", (exp.release_id,)
+            )
+        ]
+        if row is None or not keys:
+            return [], None
+        release = (row[0], keys)
+    page = load_scoped(view.conn, exp.case_id, exp.seq, exp.after, room, release=release)
+    records = [view.record(e) for e in page if view.visible(e)]
+    if len(page) < room:
+        return records, None
+    return records, Expansion(exp.seq, exp.case_id, exp.release_id, page[-1].rev)
+
+
+def pull_page(
+    conn: sqlite3.Connection, principal: Principal, cursor_text: str | None, limit: int
+) -> PullResponse:
+    """One page of records for ``principal`` after the cursor (410 if it cannot be honoured)."""
+    epoch = current_epoch(conn)
+    cursor = decode_cursor(cursor_text, epoch)
+    top = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+    if cursor.pos > top:
+        raise Gone(GONE, slug="cursor-expired")
+    view = View(conn, reader_of(principal))
+    me = principal.user_id
+    out: list[Record] = []
+    pos, exp = cursor.pos, cursor.expansion
+    scanned, more = 0, False
+    while len(out) < limit:
+        if exp is not None:
+            records, exp = _expand(view, exp, limit - len(out))
+            out.extend(records)
+            if exp is not None:
+                more = True
+                break
+            continue
+        rows = conn.execute(
+            "SELECT seq, kind, entity_id, case_id, checklist_id, user_id FROM changes"
+            " WHERE seq > ? ORDER BY seq LIMIT ?",
+            (pos, max(limit, 100)),
+        ).fetchall()
+        if not rows:
+            break
+        wanted: dict[str, list[str]] = {}
+        for row in rows:
+            if row["user_id"] is None:
+                wanted.setdefault(row["kind"], []).append(row["entity_id"])
+        view.preload({r["case_id"] for r in rows if r["case_id"] and r["user_id"] is None})
+        entities = load_by_ids(conn, wanted)
+        for row in rows:
+            pos = row["seq"]
+            kind = row["kind"]
+            if row["user_id"] is not None:
+                if row["user_id"] != me:
+                    continue
+                if kind == "grant":
+                    exp = Expansion(row["seq"], row["entity_id"], None, 0)
+                    break
+                if kind == "evict":
+                    out.append(_evict(row))
+            else:
+                entity = entities.get((kind, row["entity_id"]))
+                if entity is None or entity.rev != row["seq"] or not view.visible(entity):
+                    continue
+                out.append(view.record(entity))
+                if kind == "release" and entity.case_id and entity.checklist_id:
+                    scope = view.scope(entity.case_id)
+                    checklist = view.checklist(scope, entity.checklist_id) if scope else None
+                    if scope and checklist and not full_access(view.reader, scope, checklist):
+                        exp = Expansion(row["seq"], entity.case_id, entity.id, 0)
+                        break
+            if len(out) >= limit:
+                break
+        scanned += len(rows)
+        if exp is None and scanned >= SCAN_FACTOR * limit:
+            more = True
+            break
+    if len(out) >= limit:
+        more = True
+    device = conn.execute(
+        "SELECT last_seq FROM devices WHERE id = ?", (principal.device_id,)
+    ).fetchone()
+    return PullResponse(
+        changes=out,
+        cursor=encode_cursor(Cursor(cursor.version, epoch, pos, exp)),
+        has_more=more,
+        last_seq=int(device[0]) if device is not None else 0,
+        epoch=epoch,
+    )

@@ -1,0 +1,376 @@
+"""Push: per-device sequencing, per-op decoding and dispatch, all in one write unit."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from server.audit.log import append
+from server.auth.principal import Principal
+from server.lib.clock import now_iso
+from server.lib.errors import (
+    BadRequest,
+    Conflict,
+    DeviceRevoked,
+    DomainError,
+    FieldError,
+    Forbidden,
+    PayloadTooLarge,
+    Problem,
+    decode_error_to_bad_request,
+)
+from server.lib.ids import uuid7
+from server.sync.answers import WriteResult, apply_answer
+from server.sync.context import PushContext
+from server.sync.create_case import create_case
+from server.sync.feed import current_epoch
+from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
+from server.sync.merge import Outcome
+from server.sync.protocol import (
+    MAX_OPS,
+    SCHEMA_VERSION,
+    AddNote,
+    AmendAnswer,
+    AttachPhoto,
+    CreateCase,
+    Op,
+    OpResult,
+    PushEnvelope,
+    PushResponse,
+    SetAnswer,
+    StoredResult,
+    SubmitChecklist,
+    WithdrawPhoto,
+    any_decoder,
+    encoder,
+    envelope_decoder,
+    head_decoder,
+    op_decoder,
+    sorted_encoder,
+    stored_result_decoder,
+)
+
+Handler = Callable[[sqlite3.Connection, PushContext, Any], WriteResult]
+HANDLERS: dict[type[Any], Handler] = {
+    SetAnswer: apply_answer,
+    AmendAnswer: apply_answer,
+    AddNote: add_note,
+    AttachPhoto: attach_photo,
+    WithdrawPhoto: withdraw_photo,
+    CreateCase: create_case,
+    SubmitChecklist: submit_checklist,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawOp:
+    """One op of the envelope: its seq (decoded strictly) and its bytes."""
+
+    seq: int
+    raw: bytes
+    digest: str
+    op_id: str | None
+    kind: str
+    client_time: str | None
+
+
+def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
+    """Strict envelope and seq decoding: anything malformed is a 400 for the whole push."""
+    try:
+        envelope = envelope_decoder.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise decode_error_to_bad_request(exc) from None
+    if envelope.schema_version != SCHEMA_VERSION:
+        raise BadRequest(
+            f"schema_version {envelope.schema_version} wordt niet ondersteund; gebruik 1.",
+            slug="unsupported-schema-version",
+            errors=[FieldError("$.schema_version", "moet 1 zijn")],
+        )
+    if len(envelope.ops) > MAX_OPS:
+        raise PayloadTooLarge(
+            f"Een push mag hoogstens {MAX_OPS} ops bevatten; stuur de rest in een volgende push."
+        )
+    ops: list[RawOp] = []
+    for index, raw in enumerate(envelope.ops):
+        try:
+            head = head_decoder.decode(raw)
+            loose: dict[str, Any] = any_decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            bad = decode_error_to_bad_request(exc)
+            for error in bad.errors or []:
+                error.field = error.field.replace("$", f"$.ops[{index}]", 1)
+            raise BadRequest(
+                f"Op {index} is geen object met een geldig volgnummer (seq): {bad.detail}",
+                errors=bad.errors,
+            ) from None
+        digest = hashlib.sha256(sorted_encoder.encode(loose)).hexdigest()
+        ops.append(
+            RawOp(
+                head.seq,
+                bytes(raw),
+                digest,
+                _text(loose.get("op_id")),
+                _text(loose.get("op")) or "unknown",
+                _text(loose.get("client_time")),
+            )
+        )
+    return envelope, ops
+
+
+def _decode_op(raw: bytes) -> Op:
+    try:
+        return op_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        bad = decode_error_to_bad_request(exc)
+        field = bad.errors[0].field if bad.errors else "$"
+        message = bad.errors[0].message if bad.errors else str(exc)
+        raise BadRequest(
+            f"Deze op is ongeldig: {message} (veld {field}).",
+            slug="invalid-op",
+            errors=bad.errors,
+        ) from None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prior:
+    op_id: str
+    user_id: str
+    digest: str
+    status: str
+    result: bytes
+
+
+def _result_of(seq: int, prior: _Prior, status: str = "duplicate") -> OpResult:
+    stored = stored_result_decoder.decode(prior.result)
+    return OpResult(
+        seq=seq,
+        status="duplicate",
+        op_id=prior.op_id,
+        rev=stored.rev,
+        conflict_id=stored.conflict_id,
+        problem=stored.problem,
+        original_status=prior.status,  # type: ignore[arg-type]
+    )
+
+
+def _rejected(seq: int, op_id: str | None, problem: Problem) -> OpResult:
+    return OpResult(seq=seq, status="rejected", op_id=op_id, problem=problem)
+
+
+class PushUnit:
+    """The write unit of one push (runs on the writer thread)."""
+
+    def __init__(self, principal: Principal, envelope: PushEnvelope, ops: list[RawOp]) -> None:
+        self.principal = principal
+        self.device_id = envelope.device_id
+        self.ops = ops
+
+    def __call__(self, conn: sqlite3.Connection) -> PushResponse | DomainError:
+        principal = self.principal
+        device = conn.execute(
+            "SELECT user_id, revoked_at, last_seq, epoch FROM devices WHERE id = ?",
+            (self.device_id,),
+        ).fetchone()
+        error: DomainError | None = None
+        if device is None or device[0] != principal.user_id:
+            error = Forbidden(
+                "Dit apparaat hoort niet bij uw account; log op dit apparaat opnieuw in.",
+                slug="device-not-yours",
+            )
+        elif device[1] is not None:
+            error = DeviceRevoked("Dit apparaat is ingetrokken. Wis de gegevens op het apparaat.")
+        if error is not None:
+            append(
+                conn,
+                principal.actor(),
+                "sync.push",
+                result="denied",
+                object_type="device",
+                object_id=self.device_id,
+                detail={"reason": error.slug, "ops": len(self.ops)},
+            )
+            return error
+        epoch = current_epoch(conn)
+        ctx = PushContext(principal, self.device_id, epoch, now_iso())
+        return self._run(conn, ctx, int(device[2]), int(device[3]) < epoch)
+
+    def _priors(
+        self, conn: sqlite3.Connection, last_seq: int
+    ) -> tuple[dict[int, _Prior], dict[str, _Prior]]:
+        by_seq: dict[int, _Prior] = {}
+        old = [op.seq for op in self.ops if op.seq <= last_seq]
+        if old:
+            for row in conn.execute(
+                "SELECT seq, op_id, user_id, payload_hash, status, result FROM ops"
+                " WHERE device_id = ? AND seq BETWEEN ? AND ?",
+                (self.device_id, min(old), max(old)),
+            ):
+                by_seq[row[0]] = _Prior(row[1], row[2], row[3], row[4], row[5].encode())
+        ids = [op.op_id for op in self.ops if op.op_id]
+        by_id: dict[str, _Prior] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT op_id, user_id, payload_hash, status, result FROM ops"
+                f" WHERE op_id IN ({marks})",
+                chunk,
+            ):
+                by_id[row[0]] = _Prior(row[0], row[1], row[2], row[3], row[4].encode())
+        return by_seq, by_id
+
+    def _run(
+        self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int, new_epoch: bool
+    ) -> PushResponse:
+        by_seq, by_id = self._priors(conn, last_seq)
+        results: list[OpResult] = []
+        rows: list[tuple[Any, ...]] = []
+        expected: int | None = None
+        counts = {"applied": 0, "conflict": 0, "rejected": 0, "duplicate": 0}
+        holes: list[list[int]] = []
+        for op in self.ops:
+            if op.seq <= last_seq:
+                prior = by_seq.get(op.seq)
+                if prior is None:
+                    result = _rejected(
+                        op.seq,
+                        None,
+                        Conflict(
+                            "Dit volgnummer is al verwerkt maar de server kent de op niet "
+                            "(gat na een herstel).",
+                            slug="seq-unknown",
+                        ).problem(),
+                    )
+                elif prior.digest != op.digest:
+                    result = _rejected(
+                        op.seq,
+                        prior.op_id,
+                        Conflict(
+                            f"Volgnummer {op.seq} is al gebruikt voor een andere op.",
+                            slug="seq-reused",
+                        ).problem(),
+                    )
+                else:
+                    result = _result_of(op.seq, prior)
+                counts[result.status] += 1
+                results.append(result)
+                continue
+            if op.seq > last_seq + 1:
+                if new_epoch and not holes:
+                    holes.append([last_seq + 1, op.seq - 1])
+                else:
+                    expected = last_seq + 1
+                    break
+            last_seq = op.seq
+            result, row = self._apply(conn, ctx, op, by_id)
+            if row is not None:
+                rows.append(row)
+                prior = _Prior(row[0], ctx.user_id, op.digest, row[7], row[8].encode())
+                by_seq[op.seq] = prior
+                by_id.setdefault(row[0], prior)
+            counts[result.status] += 1
+            results.append(result)
+        if rows:
+            conn.executemany(
+                "INSERT INTO ops (op_id, device_id, seq, user_id, kind, payload, payload_hash,"
+                " status, result, client_time, received_at, epoch)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        conn.execute(
+            "UPDATE devices SET last_seq = ?, epoch = ?, last_seen_at = ? WHERE id = ?",
+            (last_seq, ctx.epoch, ctx.now, self.device_id),
+        )
+        detail: dict[str, Any] = {"ops": len(self.ops), **counts, "last_seq": last_seq}
+        if expected is not None:
+            detail["expected_seq"] = expected
+        append(
+            conn,
+            self.principal.actor(),
+            "sync.push",
+            object_type="device",
+            object_id=self.device_id,
+            detail=detail,
+        )
+        for first, last in holes:
+            append(
+                conn,
+                self.principal.actor(),
+                "sync.hole",
+                result="lost",
+                object_type="device",
+                object_id=self.device_id,
+                detail={"first_seq": first, "last_seq": last, "epoch": ctx.epoch},
+            )
+        return PushResponse(
+            last_seq=last_seq,
+            results=results,
+            missing_blobs=ctx.missing_blobs,
+            expected_seq=expected,
+            epoch=ctx.epoch,
+        )
+
+    def _apply(
+        self, conn: sqlite3.Connection, ctx: PushContext, op: RawOp, by_id: dict[str, _Prior]
+    ) -> tuple[OpResult, tuple[Any, ...] | None]:
+        """Decode and apply one op in its own savepoint; return its result and ops row."""
+        op_id, kind, client_time = op.op_id, op.kind, op.client_time
+        if op_id is not None:
+            prior = by_id.get(op_id)
+            if prior is not None and prior.user_id == ctx.user_id:
+                return _result_of(op.seq, prior), None
+        stored_id = op_id if op_id is not None and op_id not in by_id else uuid7()
+        try:
+            decoded = _decode_op(op.raw)
+            if op_id in by_id:
+                raise Conflict(
+                    "Dit op_id is al in gebruik; maak een nieuw UUIDv7-id aan.",
+                    slug="op-id-taken",
+                )
+            conn.execute("SAVEPOINT op")
+            try:
+                outcome = HANDLERS[type(decoded)](conn, ctx, decoded)
+            except BaseException:
+                conn.execute("ROLLBACK TO op")
+                conn.execute("RELEASE op")
+                raise
+            conn.execute("RELEASE op")
+        except DomainError as exc:
+            problem = exc.problem()
+            result = _rejected(op.seq, op_id, problem)
+            stored = StoredResult(problem=problem)
+            status = "rejected"
+        else:
+            status = "conflict" if outcome.outcome is Outcome.CONFLICT else "applied"
+            result = OpResult(
+                seq=op.seq,
+                status=status,  # type: ignore[arg-type]
+                op_id=op_id,
+                rev=outcome.rev,
+                conflict_id=outcome.conflict_id,
+            )
+            stored = StoredResult(rev=outcome.rev, conflict_id=outcome.conflict_id)
+        row = (
+            stored_id,
+            ctx.device_id,
+            op.seq,
+            ctx.user_id,
+            kind[:40],
+            op.raw.decode(),
+            op.digest,
+            status,
+            encoder.encode(stored).decode(),
+            client_time,
+            ctx.now,
+            ctx.epoch,
+        )
+        return result, row

@@ -1,0 +1,348 @@
+"""Load the current state of feed entities as pull records (SQL only; no decisions)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+
+@dataclass(slots=True)
+class Entity:
+    """One entity's latest state, with what the projection needs to filter it."""
+
+    kind: str
+    id: str
+    rev: int
+    case_id: str | None
+    checklist_id: str | None
+    item_key: str | None
+    data: dict[str, Any]
+
+
+def _json(text: str | None) -> Any:
+    return msgspec.Raw(text.encode()) if text is not None else None
+
+
+def _case(r: sqlite3.Row) -> Entity:
+    address = (
+        {
+            "postcode": r["postcode"],
+            "huisnummer": r["huisnummer"],
+            "toevoeging": r["toevoeging"],
+            "street": r["street"],
+            "city": r["city"],
+            "bag_id": r["bag_id"],
+        }
+        if r["postcode"] is not None
+        else None
+    )
+    business = (
+        {"name": r["business_name"], "kvk": r["kvk"], "vestigingsnummer": r["vestigingsnummer"]}
+        if r["business_name"] is not None
+        else None
+    )
+    data = {
+        "id": r["id"],
+        "reference": r["reference"],
+        "status": r["status"],
+        "subject": {"address": address, "business": business},
+        "reason": _json(r["reason"]),
+        "teamlead_id": r["teamlead_id"],
+        "created_at": r["created_at"],
+        "closed_at": r["closed_at"],
+        "possible_duplicates": _json(r["possible_duplicates"]),
+    }
+    return Entity("case", r["id"], r["rev"], r["id"], None, None, data)
+
+
+def _inspection(r: sqlite3.Row) -> Entity:
+    data = {
+        k: r[k]
+        for k in ("id", "case_id", "scheduled_date", "scheduled_time", "performed_at", "status")
+    }
+    return Entity("inspection", r["id"], r["rev"], r["case_id"], None, None, data)
+
+
+def _checklist(r: sqlite3.Row) -> Entity:
+    data = {
+        k: r[k]
+        for k in (
+            "id",
+            "inspection_id",
+            "case_id",
+            "agency_id",
+            "status",
+            "submitted_at",
+            "submitted_by",
+            "created_at",
+        )
+    }
+    data["template"] = f"{r['template_slug']}@{r['template_version']}"
+    return Entity("checklist", r["id"], r["rev"], r["case_id"], r["id"], None, data)
+
+
+def _answer(r: sqlite3.Row) -> Entity:
+    key = f"{r['checklist_id']}/{r['item_key']}"
+    data = {
+        "checklist_id": r["checklist_id"],
+        "item_key": r["item_key"],
+        "value": _json(r["value"]),
+        "author_id": r["author_id"],
+        "amended": bool(r["amended"]),
+        "updated_at": r["updated_at"],
+    }
+    return Entity("answer", key, r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+
+
+def _note(r: sqlite3.Row) -> Entity:
+    data = {
+        k: r[k]
+        for k in (
+            "id",
+            "checklist_id",
+            "item_key",
+            "text",
+            "author_id",
+            "client_time",
+            "created_at",
+        )
+    }
+    return Entity("note", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+
+
+def _photo(r: sqlite3.Row) -> Entity:
+    data = {
+        k: r[k]
+        for k in (
+            "id",
+            "checklist_id",
+            "item_key",
+            "sha256",
+            "size",
+            "mime",
+            "captured_at",
+            "width",
+            "height",
+            "state",
+            "withdrawn_at",
+            "withdraw_reason",
+            "author_id",
+            "created_at",
+        )
+    }
+    data["geo"] = _json(r["geo"])
+    return Entity("photo", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+
+
+def _conflict(r: sqlite3.Row) -> Entity:
+    data = {
+        k: r[k]
+        for k in (
+            "id",
+            "checklist_id",
+            "case_id",
+            "item_key",
+            "status",
+            "created_at",
+            "resolved_by",
+            "resolved_at",
+        )
+    }
+    data["candidates"] = _json(r["candidates"])
+    data["resolution"] = _json(r["resolution"])
+    return Entity("conflict", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
+
+
+def _comment(r: sqlite3.Row) -> Entity:
+    data = {k: r[k] for k in ("id", "checklist_id", "item_key", "text", "author_id", "created_at")}
+    return Entity("comment", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
+
+
+def _release(r: sqlite3.Row) -> Entity:
+    data = {k: r[k] for k in ("id", "checklist_id", "basis", "author_id", "created_at")}
+    data["item_keys"] = _json(r["item_keys"])
+    return Entity("release", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
+
+
+def _template(r: sqlite3.Row) -> Entity:
+    ref = f"{r['slug']}@{r['version']}"
+    data = {"ref": ref, "slug": r["slug"], "version": r["version"], "body": _json(r["body"])}
+    return Entity("template", ref, r["rev"], None, None, None, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How to select one kind: the SELECT, its id and case columns, and the row mapper."""
+
+    select: str
+    id_column: str
+    case_column: str
+    checklist_column: str | None
+    item_column: str | None
+    build: Callable[[sqlite3.Row], Entity]
+
+
+_BY_CHECKLIST = " JOIN checklists c ON c.id = x.checklist_id"
+SPECS: dict[str, Spec] = {
+    "case": Spec("SELECT x.* FROM cases x", "x.id", "x.id", None, None, _case),
+    "inspection": Spec(
+        "SELECT x.* FROM inspections x", "x.id", "x.case_id", None, None, _inspection
+    ),
+    "checklist": Spec(
+        "SELECT x.* FROM checklists x", "x.id", "x.case_id", "x.id", None, _checklist
+    ),
+    "answer": Spec(
+        "SELECT x.*, c.case_id FROM answers x" + _BY_CHECKLIST,
+        "x.checklist_id || '/' || x.item_key",
+        "c.case_id",
+        "x.checklist_id",
+        "x.item_key",
+        _answer,
+    ),
+    "note": Spec(
+        "SELECT x.*, c.case_id FROM notes x" + _BY_CHECKLIST,
+        "x.id",
+        "c.case_id",
+        "x.checklist_id",
+        "x.item_key",
+        _note,
+    ),
+    "photo": Spec(
+        "SELECT x.*, c.case_id FROM photos x" + _BY_CHECKLIST,
+        "x.id",
+        "c.case_id",
+        "x.checklist_id",
+        "x.item_key",
+        _photo,
+    ),
+    "conflict": Spec(
+        "SELECT x.* FROM conflicts x", "x.id", "x.case_id", "x.checklist_id", None, _conflict
+    ),
+    "comment": Spec(
+        "SELECT x.*, c.case_id FROM comments x" + _BY_CHECKLIST,
+        "x.id",
+        "c.case_id",
+        "x.checklist_id",
+        None,
+        _comment,
+    ),
+    "release": Spec(
+        "SELECT x.*, c.case_id FROM releases x" + _BY_CHECKLIST,
+        "x.id",
+        "c.case_id",
+        "x.checklist_id",
+        None,
+        _release,
+    ),
+    "template": Spec(
+        "SELECT x.* FROM templates x", "x.slug || '@' || x.version", "NULL", None, None, _template
+    ),
+}
+CASE_KINDS = (
+    "case",
+    "inspection",
+    "checklist",
+    "answer",
+    "note",
+    "photo",
+    "conflict",
+    "comment",
+    "release",
+)
+ITEM_KINDS = ("answer", "note", "photo")
+
+
+def load_by_ids(
+    conn: sqlite3.Connection, wanted: dict[str, list[str]]
+) -> dict[tuple[str, str], Entity]:
+    """Current state of entities, keyed by (kind, id); missing ones are absent."""
+    out: dict[tuple[str, str], Entity] = {}
+    for kind, ids in wanted.items():
+        spec = SPECS.get(kind)
+        if spec is None or not ids:
+            continue
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            if kind == "answer":
+                pairs = [part for i in chunk for part in i.split("/", 1)]
+                values = ",".join("(?, ?)" for _ in chunk)
+                where = f" WHERE (x.checklist_id, x.item_key) IN (VALUES {values})"
+                params: Sequence[Any] = pairs
+            elif kind == "template":
+                pairs = [part for i in chunk for part in i.split("@", 1)]
+                values = ",".join("(?, ?)" for _ in chunk)
+                where = f" WHERE (x.slug, x.version) IN (VALUES {values})"
+                params = [int(p) if n % 2 else p for n, p in enumerate(pairs)]
+            else:
+                where = f" WHERE {spec.id_column} IN ({','.join('?' * len(chunk))})"
+                params = chunk
+            for row in conn.execute(spec.select + where, params):
+                entity = spec.build(row)
+                out[(kind, entity.id)] = entity
+    _attach_lists(conn, out)
+    return out
+
+
+def load_scoped(
+    conn: sqlite3.Connection,
+    case_id: str,
+    below: int,
+    after: int,
+    limit: int,
+    *,
+    release: tuple[str, list[str]] | None = None,
+) -> list[Entity]:
+    """Entities of one case with ``after < rev < below``, lowest revs first, at most ``limit``.
+
+    With ``release`` (checklist id, item keys) only the released items' answers, notes and
+    photos are loaded.
+    """
+    found: list[Entity] = []
+    kinds = ITEM_KINDS if release is not None else CASE_KINDS
+    for kind in kinds:
+        spec = SPECS[kind]
+        where = f" WHERE {spec.case_column} = ? AND x.rev > ? AND x.rev < ?"
+        params: list[Any] = [case_id, after, below]
+        if release is not None:
+            checklist_id, keys = release
+            where += f" AND x.checklist_id = ? AND x.item_key IN ({','.join('?' * len(keys))})"
+            params += [checklist_id, *keys]
+        query = spec.select + where + " ORDER BY x.rev LIMIT ?"
+        found.extend(spec.build(row) for row in conn.execute(query, [*params, limit]))
+    found.sort(key=lambda e: e.rev)
+    page = found[:limit]
+    _attach_lists(conn, {(e.kind, e.id): e for e in page})
+    return page
+
+
+def _attach_lists(conn: sqlite3.Connection, entities: dict[tuple[str, str], Entity]) -> None:
+    """Add case agencies and inspection inspectors to their records."""
+    cases = [e for (kind, _), e in entities.items() if kind == "case"]
+    inspections = [e for (kind, _), e in entities.items() if kind == "inspection"]
+    if cases:
+        agencies: dict[str, list[str]] = defaultdict(list)
+        ids = [e.id for e in cases]
+        for row in conn.execute(
+            f"SELECT case_id, agency_id FROM case_agencies WHERE case_id IN"
+            f" ({','.join('?' * len(ids))}) ORDER BY agency_id",
+            ids,
+        ):
+            agencies[row[0]].append(row[1])
+        for e in cases:
+            e.data["agencies"] = agencies.get(e.id, [])
+    if inspections:
+        inspectors: dict[str, list[str]] = defaultdict(list)
+        ids = [e.id for e in inspections]
+        for row in conn.execute(
+            f"SELECT inspection_id, user_id FROM inspection_inspectors WHERE inspection_id IN"
+            f" ({','.join('?' * len(ids))}) ORDER BY user_id",
+            ids,
+        ):
+            inspectors[row[0]].append(row[1])
+        for e in inspections:
+            e.data["inspectors"] = inspectors.get(e.id, [])

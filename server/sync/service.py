@@ -1,0 +1,56 @@
+"""Push and pull as the controllers call them: decode, one write unit, audit."""
+
+from __future__ import annotations
+
+from server.audit.log import append
+from server.auth.principal import Principal
+from server.db import Database
+from server.lib.errors import BadRequest, DomainError
+from server.sync.protocol import PullResponse, PushResponse
+from server.sync.pull import MAX_LIMIT, pull_page
+from server.sync.push import PushUnit, decode_envelope
+
+
+async def push(db: Database, principal: Principal, body: bytes) -> PushResponse:
+    """Apply a push in ONE write unit; the response exists only after a durable commit."""
+    envelope, ops = decode_envelope(body)
+    outcome = await db.write(PushUnit(principal, envelope, ops))
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def pull(db: Database, principal: Principal, cursor: str | None, limit: int) -> PullResponse:
+    """One page of the caller's visible changes; every pull is audited."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit moet tussen 1 en {MAX_LIMIT} liggen.", slug="invalid-limit")
+    try:
+        page = await db.read(lambda c: pull_page(c, principal, cursor, limit))
+    except DomainError as exc:
+        slug = exc.slug
+        await db.write(
+            lambda c: append(
+                c,
+                principal.actor(),
+                "sync.pull",
+                result="denied",
+                object_type="device",
+                object_id=principal.device_id,
+                detail={"reason": slug},
+            )
+        )
+        raise
+    kinds: dict[str, int] = {}
+    for record in page.changes:
+        kinds[record.kind] = kinds.get(record.kind, 0) + 1
+    await db.write(
+        lambda c: append(
+            c,
+            principal.actor(),
+            "sync.pull",
+            object_type="device",
+            object_id=principal.device_id,
+            detail={"records": len(page.changes), "kinds": kinds, "has_more": page.has_more},
+        )
+    )
+    return page
