@@ -46,7 +46,8 @@ lint: $(DEV_STAMP) ## ruff
 types: $(DEV_STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-unit: $(DEV_STAMP) $(PWA_STAMP) browser-deps ## pytest (all tests, slow ones included)
+unit: $(DEV_STAMP) $(PWA_STAMP) browser-deps ## JS unit tests, then pytest (all tests, slow ones included)
+	node --test pwa/test/
 	$(BIN)/pytest -q
 
 test: $(DEV_STAMP) $(PWA_STAMP) browser-deps lint types unit ## Install what tests need, then lint, types and all tests

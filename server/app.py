@@ -25,8 +25,10 @@ from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
 from server.db import Database
 from server.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem_response
+from server.lib.security_headers import add_security_headers
 from server.partners.routes import ROUTES as PARTNER_ROUTES
 from server.settings import Settings, load_settings
+from server.static import pwa_router
 from server.sync.feed import current_epoch
 from server.sync.routes import ROUTES as SYNC_ROUTES
 
@@ -64,21 +66,6 @@ async def health(request: Request[Any, Any, State]) -> Response[Any]:
     return Response(Health(status="ok", version=__version__, epoch=epoch, schema_version=version))
 
 
-def _security_headers(response: Response[Any]) -> Response[Any]:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self';"
-        " connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none';"
-        " form-action 'self'",
-    )
-    return response
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (default: from the environment)."""
     settings = settings or load_settings()
@@ -112,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *PARTNER_ROUTES,
     ]
     if settings.pwa_dir.is_dir():
+        route_handlers.append(pwa_router(settings.pwa_dir))
         route_handlers.append(
             create_static_files_router(
                 path="/",
@@ -129,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi"])],
         exception_handlers=exception_handlers(),
-        after_request=_security_headers,
+        before_send=[add_security_headers],
         request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="Schouw API",

@@ -1,0 +1,170 @@
+// Boot, hash router, status bar, service worker updates, logout and device wipe.
+
+import { api } from "./api.js";
+import { checklistView, inspectionView } from "./checklist.js";
+import { formatBytes, handInState } from "./handin.js";
+import { deleteDb } from "./idb.js";
+import { loginView } from "./login.js";
+import { attentionView, statusView } from "./screens.js";
+import { getMeta, outbox, photos } from "./store.js";
+import { events, startSyncLoop, status, syncNow } from "./sync.js";
+import { todayView } from "./today.js";
+import { clock, h, show } from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+let waitingWorker = null;
+
+async function route() {
+  const auth = await getMeta("auth");
+  if (!auth) {
+    document.body.dataset.auth = "out";
+    return loginView(() => {
+      document.body.dataset.auth = "in";
+      startSyncLoop();
+      requestPersistence();
+      location.hash = "#/vandaag";
+      route();
+    });
+  }
+  document.body.dataset.auth = "in";
+  const [, name, id] = location.hash.split("/");
+  for (const a of document.querySelectorAll("nav a")) {
+    a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${name ?? "vandaag"}`);
+    if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
+  }
+  if (name === "controle" && id) return inspectionView(id);
+  if (name === "checklist" && id) return checklistView(id);
+  if (name === "aandacht") return attentionView(route);
+  if (name === "status") return statusView(logout);
+  return todayView();
+}
+
+async function quietly(render) {
+  const focused = document.activeElement?.id;
+  show.quiet = true;
+  try {
+    await render();
+  } finally {
+    show.quiet = false;
+  }
+  if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+}
+
+async function refreshBar() {
+  const st = handInState(await outbox(), await photos());
+  const last = status.lastSync ?? (await getMeta("last_sync"));
+  $("net").textContent = status.online ? "Online" : "Offline";
+  $("net").dataset.online = String(status.online);
+  $("unsent").textContent = `${st.unsent} niet verzonden`;
+  $("photo-bytes").textContent = st.photosOpen ? `Foto's: nog ${formatBytes(st.photoBytes)}` : "Foto's: alles verzonden";
+  $("last-sync").textContent = last ? `Gesynchroniseerd ${clock(last)}` : "Nog niet gesynchroniseerd";
+  const safe = $("safe");
+  safe.dataset.safe = String(st.safe);
+  safe.textContent = st.safe ? "Veilig om in te leveren" : "Werk staat nog op dit toestel";
+  $("attention-count").textContent = st.attention ? ` (${st.attention})` : "";
+  $("sync-now").disabled = status.syncing;
+  $("sync-now").textContent = status.syncing ? "Bezig…" : "Nu synchroniseren";
+  const upd = $("update");
+  upd.hidden = !waitingWorker;
+  $("update-go").disabled = st.unsent > 0 || st.photosOpen > 0;
+  $("update-text").textContent = st.unsent || st.photosOpen ? "Nieuwe versie klaar. Bijwerken kan zodra al je werk is verzonden." : "Nieuwe versie klaar.";
+}
+
+async function logout() {
+  const st = handInState(await outbox(), await photos());
+  if ((st.unsent || st.photosOpen) && !window.confirm(`Er staan nog ${st.unsent} wijzigingen en ${st.photosOpen} foto's op dit toestel die de server niet heeft. Uitloggen wist ze definitief. Toch uitloggen?`)) {
+    return;
+  }
+  try {
+    await api("/api/v1/auth/logout", { method: "POST" });
+  } catch {
+    // Offline or token expired: the local wipe below still ends the session on this device.
+  }
+  await wipe();
+  location.hash = "";
+  location.reload();
+}
+
+async function wipe() {
+  await deleteDb();
+  for (const key of (await caches?.keys?.()) ?? []) await caches.delete(key);
+}
+
+async function revoked() {
+  await wipe();
+  for (const reg of (await navigator.serviceWorker?.getRegistrations?.()) ?? []) await reg.unregister();
+  document.body.dataset.auth = "out";
+  show(h("h1", {}, "Toestel ingetrokken"), h("p", { role: "alert" }, "Dit toestel is door de beheerder ingetrokken. Alle gegevens van Schouw zijn van dit toestel gewist. Neem contact op met je teamleider."));
+}
+
+async function requestPersistence() {
+  try {
+    if (navigator.storage?.persist && !(await navigator.storage.persisted())) await navigator.storage.persist();
+  } catch {
+    // Not granted: the status screen says so.
+  }
+}
+
+function iosHint() {
+  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  $("ios-hint").hidden = !(ios && !standalone);
+}
+
+function watchWorker(reg) {
+  const track = (w) => {
+    w?.addEventListener("statechange", () => {
+      if (w.state === "installed" && navigator.serviceWorker.controller) {
+        waitingWorker = w;
+        refreshBar();
+      }
+    });
+  };
+  if (reg.waiting && navigator.serviceWorker.controller) waitingWorker = reg.waiting;
+  reg.addEventListener("updatefound", () => track(reg.installing));
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (waitingWorker && !reloading) {
+      reloading = true;
+      location.reload();
+    }
+  });
+}
+
+async function boot() {
+  $("sync-now").addEventListener("click", () => syncNow("manual"));
+  $("update-go").addEventListener("click", () => waitingWorker?.postMessage({ type: "skip-waiting" }));
+  events.addEventListener("changed", () => refreshBar());
+  events.addEventListener("status", () => refreshBar());
+  events.addEventListener("revoked", revoked);
+  events.addEventListener("login-needed", () => {
+    $("banner").textContent = "Je sessie is verlopen. Log opnieuw in om te synchroniseren; je werk blijft bewaard.";
+    $("banner").hidden = false;
+  });
+  events.addEventListener("status", () => {
+    if (status.syncing || document.body.dataset.auth !== "in") return;
+    const tag = document.activeElement?.tagName;
+    const typing = tag === "TEXTAREA" || (tag === "INPUT" && !["radio", "checkbox", "file"].includes(document.activeElement.type));
+    if (typing) return;
+    const [, name, id] = location.hash.split("/");
+    if (name === "checklist" && id) checklistView(id, { keepFocus: true });
+    else if (!name || name === "vandaag") quietly(todayView);
+    else if (name === "aandacht") quietly(() => attentionView(route));
+  });
+  window.addEventListener("hashchange", route);
+  iosHint();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(watchWorker).catch(() => {});
+  }
+  status.lastSync = await getMeta("last_sync");
+  status.online = navigator.onLine;
+  await route();
+  await refreshBar();
+  document.body.dataset.ready = "true";
+  if (await getMeta("auth")) {
+    startSyncLoop();
+    requestPersistence();
+  }
+}
+
+boot();

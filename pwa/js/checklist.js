@@ -1,0 +1,174 @@
+// The inspection and checklist screens: render, validate, save every edit with its op.
+
+import { sha256Hex, sniffMime, thumbnail } from "./capture.js";
+import { progress, templateItems, validateChecklist, visibleKeys } from "./checklist-logic.js";
+import { renderItem } from "./items.js";
+import { addressLine, businessName } from "./model.js";
+import { checklistState, record, records, saveAnswer, saveNote, savePhoto, submitChecklist } from "./store.js";
+import { syncSoon, templateRef } from "./sync.js";
+import { announce, h, show } from "./ui.js";
+
+const urls = new Map();
+function thumbUrl(p) {
+  if (!p.thumb) return null;
+  if (!urls.has(p.id)) urls.set(p.id, URL.createObjectURL(p.thumb));
+  return urls.get(p.id);
+}
+
+/** The inspection: case summary and its checklists. */
+export async function inspectionView(id) {
+  const inspection = await record("inspection", id);
+  if (!inspection) return show(h("h1", {}, "Controle niet gevonden"), h("p", {}, "Deze controle staat niet (meer) op dit toestel."), h("a", { href: "#/vandaag" }, "Terug naar mijn controles"));
+  const c = (await record("case", inspection.case_id)) ?? {};
+  const lists = (await records("checklist")).filter((cl) => cl.inspection_id === id);
+  const items = [];
+  for (const cl of lists) {
+    const t = await record("template", templateRef(cl));
+    items.push(h("li", {}, h("a", { class: "card-link", href: `#/checklist/${cl.id}` },
+      h("span", { class: "title" }, t?.title ?? templateRef(cl)),
+      h("span", { class: "meta" }, [cl.agency_id ?? cl.agency, cl.status === "submitted" ? "ingediend" : "open"].filter(Boolean).join(" · ")))));
+  }
+  show(
+    h("p", {}, h("a", { href: "#/vandaag" }, "← Mijn controles")),
+    h("h1", {}, businessName(c) || addressLine(c)),
+    h("p", {}, addressLine(c)),
+    c.reference ? h("p", { class: "meta" }, `Dossier ${c.reference}`) : null,
+    h("h2", {}, "Checklists"),
+    items.length ? h("ul", { class: "list" }, items) : h("p", { class: "empty" }, "Nog geen checklist op dit toestel. Synchroniseer als je verbinding hebt."),
+  );
+}
+
+function markerFor(key, st) {
+  const ops = st.outbox.filter((o) => o.op.item_key === key);
+  if (ops.some((o) => o.state === "rejected" && !o.seen)) return "rejected";
+  if (st.conflicts.some((c) => c.item_key === key && c.status !== "resolved")) return "conflict";
+  if (ops.some((o) => o.state === "pending")) return "unsent";
+  const a = st.answers.find((x) => x.item_key === key);
+  if (a && a.rev) return "saved";
+  return null;
+}
+
+function valueText(v) {
+  if (Array.isArray(v)) return v.join(", ");
+  return v === null || v === undefined ? "leeg" : String(v);
+}
+
+function noticesFor(key, st) {
+  const out = [];
+  for (const c of st.conflicts.filter((x) => x.item_key === key && x.status !== "resolved")) {
+    const values = (c.candidates ?? []).map((x) => valueText(x.value)).join(" / ");
+    out.push({ kind: "conflict", text: `Conflict: dit antwoord is ook door een collega ingevuld (${values}). De teamleider beslist.` });
+  }
+  for (const m of st.comments.filter((x) => x.item_key === key)) out.push({ kind: "comment", text: `Teamleider: ${m.text}` });
+  return out;
+}
+
+/** The checklist screen. */
+export async function checklistView(id, { keepFocus = false } = {}) {
+  const cl = await record("checklist", id);
+  const template = cl ? await record("template", templateRef(cl)) : null;
+  if (!cl || !template) {
+    return show(h("h1", {}, "Checklist niet beschikbaar"), h("p", {}, "Deze checklist of haar sjabloon staat nog niet op dit toestel. Synchroniseer als je verbinding hebt."), h("a", { href: "#/vandaag" }, "Terug naar mijn controles"));
+  }
+  const st = await checklistState(id);
+  const answers = Object.fromEntries(st.answers.map((a) => [a.item_key, a.value]));
+  const photosBy = (key) => st.photos.filter((p) => p.item_key === key && !p.withdrawn_at);
+  const count = (key) => photosBy(key).length;
+  const visible = visibleKeys(template, answers);
+  const submitted = cl.status === "submitted";
+  const shownProblems = checklistView.showProblems === id ? validateChecklist(template, answers, count) : {};
+  const reason = h("input", { id: "amend-reason", autocomplete: "off", value: checklistView.reason ?? "" });
+  reason.addEventListener("input", () => {
+    checklistView.reason = reason.value;
+  });
+  const rerender = () => checklistView(id, { keepFocus: true });
+
+  const ctxFor = (item) => ({
+    value: answers[item.key] ?? null,
+    locked: false,
+    problem: shownProblems[item.key] ?? null,
+    marker: markerFor(item.key, st),
+    notices: noticesFor(item.key, st),
+    notes: st.notes.filter((n) => n.item_key === item.key),
+    photos: photosBy(item.key).map((p) => ({ ...p, thumbUrl: thumbUrl(p) })),
+    onChange: async (value) => {
+      if (submitted && !reason.value.trim()) {
+        announce("Vul eerst de reden voor de wijziging in.");
+        document.getElementById("amend-error").textContent = "Vul de reden voor de wijziging in; de checklist is al ingediend.";
+        reason.focus();
+        return;
+      }
+      await saveAnswer(id, item.key, value, submitted ? reason.value.trim() : undefined);
+      syncSoon();
+      await rerender();
+    },
+    onNote: async (text) => {
+      await saveNote(id, item.key, text);
+      syncSoon();
+      announce("Notitie opgeslagen.");
+      await rerender();
+    },
+    onPhoto: async (file) => {
+      const mime = await sniffMime(file);
+      if (!mime) {
+        announce("Dit bestand is geen JPEG-, PNG- of WebP-foto.");
+        return;
+      }
+      const [sha256, thumb] = await Promise.all([sha256Hex(file), thumbnail(file)]);
+      await savePhoto({ checklistId: id, itemKey: item.key, blob: file, sha256, mime, thumb });
+      syncSoon();
+      announce("Foto opgeslagen op dit toestel.");
+      await rerender();
+    },
+  });
+
+  const sections = template.sections.map((s) => {
+    const items = s.items.filter((i) => visible.has(i.key));
+    if (!items.length) return null;
+    return h("section", { class: "section", "aria-labelledby": `s-${s.key}` }, h("h2", { id: `s-${s.key}` }, s.title), items.map((i) => renderItem(i, ctxFor(i))));
+  });
+  const p = progress(template, answers, count);
+  const problemKeys = Object.keys(shownProblems);
+  const byKey = new Map(templateItems(template).map((i) => [i.key, i]));
+  const summary = problemKeys.length
+    ? h("div", { class: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
+        h("h2", {}, "Nog niet compleet"),
+        h("ul", {}, problemKeys.map((k) => h("li", {}, h("a", { href: `#block-${k}`, onclick: (e) => { e.preventDefault(); document.getElementById(`block-${k}`)?.querySelector("input,textarea,button")?.focus(); } }, `${byKey.get(k).label}: ${shownProblems[k]}`)))))
+    : null;
+  const submit = h("button", { type: "button", class: "primary", id: "submit-checklist" }, "Indienen");
+  submit.addEventListener("click", async () => {
+    const problems = validateChecklist(template, answers, count);
+    if (Object.keys(problems).length) {
+      checklistView.showProblems = id;
+      await checklistView(id);
+      document.getElementById("error-summary")?.focus();
+      return;
+    }
+    if (!window.confirm("Checklist indienen? Daarna zijn wijzigingen aanvullingen met een reden.")) return;
+    await submitChecklist(id);
+    syncSoon();
+    announce("Checklist ingediend.");
+    await checklistView(id);
+  });
+  const focusedId = keepFocus ? document.activeElement?.id : null;
+  const scroll = window.scrollY;
+  show.quiet = keepFocus;
+  show(
+    h("p", {}, h("a", { href: `#/controle/${cl.inspection_id}` }, "← Terug naar de controle")),
+    h("h1", {}, template.title),
+    h("p", { class: "progress-line" }, h("progress", { max: p.total || 1, value: p.done, "aria-label": "Voortgang" }), ` ${p.done} van ${p.total} beantwoord`),
+    st.comments.filter((c) => !c.item_key).map((c) => h("p", { class: "notice notice-comment", role: "note" }, `Teamleider: ${c.text}`)),
+    submitted
+      ? h("div", { class: "card amend" }, h("p", {}, "Deze checklist is ingediend. Een wijziging is een aanvulling met een reden."),
+          h("label", { for: "amend-reason" }, "Reden voor wijziging"), reason, h("p", { class: "error", id: "amend-error" }))
+      : null,
+    summary,
+    h("form", { class: "checklist", novalidate: true, onsubmit: (e) => e.preventDefault() }, sections),
+    submitted ? null : h("div", { class: "submit-bar" }, submit),
+  );
+  show.quiet = false;
+  if (keepFocus) {
+    window.scrollTo(0, scroll);
+    if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });
+  }
+}

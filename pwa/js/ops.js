@@ -1,0 +1,107 @@
+// Builders for sync protocol v1 ops. Pure: the caller allocates `seq` in the same IndexedDB
+// transaction that writes the edit, and passes the time and a fresh UUIDv7.
+
+function base(kind, seq, opId, clientTime) {
+  if (!Number.isInteger(seq) || seq < 1) throw new Error("seq must be a positive integer");
+  return { op: kind, op_id: opId, seq, client_time: clientTime };
+}
+
+/** ISO 8601 local time with offset, as the protocol's client_time shows it. */
+export function clientTime(date = new Date()) {
+  const pad = (n, w = 2) => String(Math.abs(n)).padStart(w, "0");
+  const off = -date.getTimezoneOffset();
+  const sign = off >= 0 ? "+" : "-";
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `.${pad(date.getMilliseconds(), 3)}${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`
+  );
+}
+
+/** set_answer (open checklist) or amend_answer (submitted; needs a reason). */
+export function answerOp({ seq, opId, time, checklistId, itemKey, value, baseRev, amendReason }) {
+  if (amendReason !== undefined && amendReason !== null) {
+    return {
+      ...base("amend_answer", seq, opId, time),
+      checklist_id: checklistId,
+      item_key: itemKey,
+      value,
+      reason: amendReason,
+      base_rev: baseRev ?? null,
+    };
+  }
+  return {
+    ...base("set_answer", seq, opId, time),
+    checklist_id: checklistId,
+    item_key: itemKey,
+    value,
+    base_rev: baseRev ?? null,
+  };
+}
+
+/** add_note (append-only). */
+export function noteOp({ seq, opId, time, noteId, checklistId, itemKey, text }) {
+  const op = { ...base("add_note", seq, opId, time), note_id: noteId, checklist_id: checklistId, text };
+  if (itemKey) op.item_key = itemKey;
+  return op;
+}
+
+/** attach_photo: the bytes follow through a tus upload. */
+export function photoOp({ seq, opId, time, photoId, checklistId, itemKey, sha256, size, mime, capturedAt, geo }) {
+  const op = {
+    ...base("attach_photo", seq, opId, time),
+    photo_id: photoId,
+    checklist_id: checklistId,
+    sha256,
+    size,
+    mime,
+    captured_at: capturedAt,
+  };
+  if (itemKey) op.item_key = itemKey;
+  if (geo) op.geo = geo;
+  return op;
+}
+
+/** withdraw_photo. */
+export function withdrawPhotoOp({ seq, opId, time, photoId, reason }) {
+  return { ...base("withdraw_photo", seq, opId, time), photo_id: photoId, reason };
+}
+
+/** submit_checklist: locks the checklist; later changes are amendments. */
+export function submitOp({ seq, opId, time, checklistId }) {
+  return { ...base("submit_checklist", seq, opId, time), checklist_id: checklistId };
+}
+
+/** The field an op writes, "checklist_id/item_key", or null for ops without one. */
+export function opField(op) {
+  if (op.item_key && op.checklist_id) return `${op.checklist_id}/${op.item_key}`;
+  return null;
+}
+
+/** Push batches of at most `max` ops in seq order. */
+export function batches(ops, max = 500) {
+  const sorted = [...ops].sort((a, b) => a.seq - b.seq);
+  const out = [];
+  for (let i = 0; i < sorted.length; i += max) out.push(sorted.slice(i, i + max));
+  return out;
+}
+
+/** Dutch one-line description of an op for the attention list. */
+export function describeOp(op) {
+  switch (op.op) {
+    case "set_answer":
+      return `Antwoord op “${op.item_key}”`;
+    case "amend_answer":
+      return `Wijziging van “${op.item_key}”`;
+    case "add_note":
+      return "Notitie";
+    case "attach_photo":
+      return "Foto";
+    case "withdraw_photo":
+      return "Foto intrekken";
+    case "submit_checklist":
+      return "Checklist indienen";
+    default:
+      return op.op;
+  }
+}

@@ -1,0 +1,170 @@
+// Local data: every edit and its outbox op are written in ONE durable transaction.
+
+import { all, req, tx } from "./idb.js";
+import { answerOp, clientTime, noteOp, photoOp, submitOp } from "./ops.js";
+import { uuidv7 } from "./uuid.js";
+
+/** One meta value (or `fallback`). */
+export async function getMeta(key, fallback = null) {
+  return tx(["meta"], "readonly", async (t) => {
+    const row = await req(t.objectStore("meta").get(key));
+    return row ? row.value : fallback;
+  });
+}
+
+/** Set several meta values in one transaction. */
+export async function setMeta(values) {
+  return tx(["meta"], "readwrite", async (t) => {
+    for (const [key, value] of Object.entries(values)) t.objectStore("meta").put({ key, value });
+  });
+}
+
+async function allocSeq(t) {
+  const meta = t.objectStore("meta");
+  const row = await req(meta.get("next_seq"));
+  const seq = row ? row.value : 1;
+  meta.put({ key: "next_seq", value: seq + 1 });
+  return seq;
+}
+
+function enqueue(t, op) {
+  t.objectStore("outbox").put({ seq: op.seq, op_id: op.op_id, op, state: "pending", created_at: Date.now() });
+}
+
+/** All records of one pulled kind. */
+export async function records(kind) {
+  return tx(["records"], "readonly", (t) => all(t, "records", "kind", kind)).then((rows) =>
+    rows.map((r) => r.data),
+  );
+}
+
+/** One pulled record's data, or null. */
+export async function record(kind, id) {
+  return tx(["records"], "readonly", async (t) => {
+    const row = await req(t.objectStore("records").get([kind, id]));
+    return row ? row.data : null;
+  });
+}
+
+/** Store a record fetched outside pull (e.g. a template). */
+export async function putRecord(kind, id, data, rev = 0) {
+  return tx(["records"], "readwrite", async (t) => {
+    t.objectStore("records").put({ kind, id, rev, data });
+  });
+}
+
+/** Everything the checklist screen needs, read in one transaction. */
+export async function checklistState(checklistId) {
+  return tx(["answers", "notes", "photos", "outbox", "records"], "readonly", async (t) => {
+    const [answers, notes, photos, outbox, conflicts, comments] = await Promise.all([
+      all(t, "answers", "checklist", checklistId),
+      all(t, "notes", "checklist", checklistId),
+      all(t, "photos", "checklist", checklistId),
+      all(t, "outbox"),
+      all(t, "records", "kind", "conflict"),
+      all(t, "records", "kind", "comment"),
+    ]);
+    return {
+      answers,
+      notes,
+      photos,
+      outbox: outbox.filter((o) => o.op.checklist_id === checklistId),
+      conflicts: conflicts.map((r) => r.data).filter((c) => c.checklist_id === checklistId),
+      comments: comments.map((r) => r.data).filter((c) => c.checklist_id === checklistId),
+    };
+  });
+}
+
+/** Write an answer (or amendment) and its op atomically; returns the op. */
+export async function saveAnswer(checklistId, itemKey, value, amendReason) {
+  return tx(["answers", "outbox", "meta"], "readwrite", async (t) => {
+    const store = t.objectStore("answers");
+    const current = await req(store.get([checklistId, itemKey]));
+    const seq = await allocSeq(t);
+    const op = answerOp({
+      seq,
+      opId: uuidv7(),
+      time: clientTime(),
+      checklistId,
+      itemKey,
+      value,
+      baseRev: current?.rev ?? null,
+      amendReason,
+    });
+    store.put({ ...(current ?? {}), checklist_id: checklistId, item_key: itemKey, value, rev: current?.rev ?? null, pending_seq: seq });
+    enqueue(t, op);
+    return op;
+  });
+}
+
+/** Append a note and its op. */
+export async function saveNote(checklistId, itemKey, text) {
+  return tx(["notes", "outbox", "meta"], "readwrite", async (t) => {
+    const seq = await allocSeq(t);
+    const noteId = uuidv7();
+    const op = noteOp({ seq, opId: uuidv7(), time: clientTime(), noteId, checklistId, itemKey, text });
+    t.objectStore("notes").put({ id: noteId, checklist_id: checklistId, item_key: itemKey ?? null, text, pending_seq: seq, created_at: op.client_time });
+    enqueue(t, op);
+    return op;
+  });
+}
+
+/** Keep the photo's bytes under their sha256, its record and the attach_photo op. */
+export async function savePhoto({ checklistId, itemKey, blob, sha256, mime, thumb, geo }) {
+  return tx(["photos", "blobs", "outbox", "meta"], "readwrite", async (t) => {
+    const seq = await allocSeq(t);
+    const photoId = uuidv7();
+    const capturedAt = new Date().toISOString();
+    const op = photoOp({ seq, opId: uuidv7(), time: clientTime(), photoId, checklistId, itemKey, sha256, size: blob.size, mime, capturedAt, geo });
+    t.objectStore("blobs").put({ sha256, blob, size: blob.size, mime });
+    t.objectStore("photos").put({ id: photoId, checklist_id: checklistId, item_key: itemKey ?? null, sha256, size: blob.size, mime, thumb, state: "local", uploaded: 0, pending_seq: seq, captured_at: capturedAt });
+    enqueue(t, op);
+    return op;
+  });
+}
+
+/** Submit (lock) a checklist; later answers become amendments. */
+export async function submitChecklist(checklistId) {
+  return tx(["records", "outbox", "meta"], "readwrite", async (t) => {
+    const seq = await allocSeq(t);
+    const op = submitOp({ seq, opId: uuidv7(), time: clientTime(), checklistId });
+    const recs = t.objectStore("records");
+    const row = await req(recs.get(["checklist", checklistId]));
+    if (row) recs.put({ ...row, data: { ...row.data, status: "submitted", submitted_locally: true } });
+    enqueue(t, op);
+    return op;
+  });
+}
+
+/** The whole outbox (small: acked ops are purged after the retention window). */
+export async function outbox() {
+  return tx(["outbox"], "readonly", (t) => all(t, "outbox"));
+}
+
+/** All local photos (metadata only; bytes live in `blobs`). */
+export async function photos() {
+  return tx(["photos"], "readonly", (t) => all(t, "photos"));
+}
+
+/** The bytes of a photo, or null once purged. */
+export async function blob(sha256) {
+  return tx(["blobs"], "readonly", async (t) => (await req(t.objectStore("blobs").get(sha256)))?.blob ?? null);
+}
+
+/** Update one photo record. */
+export async function patchPhoto(id, patch) {
+  return tx(["photos"], "readwrite", async (t) => {
+    const s = t.objectStore("photos");
+    const row = await req(s.get(id));
+    if (row) s.put({ ...row, ...patch });
+  });
+}
+
+/** Mark an attention item as seen by the inspector (it stays listed as history). */
+export async function markSeen(seq) {
+  return tx(["outbox"], "readwrite", async (t) => {
+    const s = t.objectStore("outbox");
+    const row = await req(s.get(seq));
+    if (row) s.put({ ...row, seen: true });
+  });
+}

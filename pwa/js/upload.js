@@ -1,0 +1,113 @@
+// Resumable photo uploads with tus-js-client (loaded from /vendor/tus.min.js). The resume
+// state lives in IndexedDB, so an upload cut off part-way continues after a reload.
+
+import { accessToken } from "./api.js";
+import { all, req, tx } from "./idb.js";
+import { blob, patchPhoto, photos } from "./store.js";
+import { uuidv7 } from "./uuid.js";
+
+const DEFAULT_CHUNK = 1024 * 1024;
+
+/** tus-js-client urlStorage backed by the `tus` object store. */
+export class IdbUrlStorage {
+  async findAllUploads() {
+    const rows = await tx(["tus"], "readonly", (t) => all(t, "tus"));
+    return rows.map((r) => ({ ...r.upload, urlStorageKey: r.key }));
+  }
+
+  async findUploadsByFingerprint(fingerprint) {
+    return (await this.findAllUploads()).filter((u) => u.fingerprint === fingerprint);
+  }
+
+  async removeUpload(key) {
+    await tx(["tus"], "readwrite", async (t) => {
+      t.objectStore("tus").delete(key);
+    });
+  }
+
+  async addUpload(fingerprint, upload) {
+    const key = `tus::${fingerprint}::${uuidv7()}`;
+    await tx(["tus"], "readwrite", async (t) => {
+      t.objectStore("tus").put({ key, upload: { ...upload, fingerprint } });
+    });
+    return key;
+  }
+}
+
+const storage = new IdbUrlStorage();
+
+function chunkSize() {
+  const override = Number(globalThis.SCHOUW_TUS_CHUNK);
+  return Number.isFinite(override) && override > 0 ? override : DEFAULT_CHUNK;
+}
+
+function uploadOne(photo, data, onProgress) {
+  const tus = globalThis.tus;
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(data, {
+      endpoint: "/api/v1/uploads",
+      chunkSize: chunkSize(),
+      retryDelays: [0, 1000],
+      metadata: { sha256: photo.sha256, photo_id: photo.id, filetype: photo.mime },
+      fingerprint: async () => `schouw-${photo.id}-${photo.sha256}`,
+      urlStorage: storage,
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      onBeforeRequest: async (r) => {
+        r.setHeader("Authorization", `Bearer ${await accessToken()}`);
+      },
+      onProgress: (sent) => onProgress(sent),
+      onSuccess: () => resolve(),
+      onError: (err) => reject(err),
+    });
+    upload
+      .findPreviousUploads()
+      .then((previous) => {
+        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      })
+      .catch(reject);
+  });
+}
+
+/** Upload every photo whose op the server holds and that is not yet received; returns count. */
+export async function uploadPending(onChange) {
+  if (!globalThis.tus) return 0;
+  let done = 0;
+  for (const p of await photos()) {
+    if (!(p.op_acked || p.server) || p.pending_seq) continue;
+    if (["verified", "received", "rejected"].includes(p.state)) continue;
+    const data = await blob(p.sha256);
+    if (!data) continue;
+    await patchPhoto(p.id, { state: "uploading" });
+    onChange();
+    let last = 0;
+    try {
+      await uploadOne(p, data, (sent) => {
+        if (sent - last >= 64 * 1024 || sent === data.size) {
+          last = sent;
+          patchPhoto(p.id, { uploaded: sent }).then(onChange);
+        }
+      });
+    } catch (err) {
+      const status = err?.originalResponse?.getStatus?.() ?? 0;
+      // A 4xx other than conflicts means the server refuses these bytes for good.
+      if (status >= 400 && status < 500 && status !== 409 && status !== 423 && status !== 429) {
+        await patchPhoto(p.id, { state: "rejected", reject_reason: err.message });
+        onChange();
+        continue;
+      }
+      await patchPhoto(p.id, { state: "local" });
+      throw err;
+    }
+    await patchPhoto(p.id, { state: "received", uploaded: data.size });
+    done += 1;
+    onChange();
+  }
+  return done;
+}
+
+/** Count of tus resume entries (diagnostics). */
+export async function resumeEntries() {
+  return tx(["tus"], "readonly", (t) => req(t.objectStore("tus").count()));
+}

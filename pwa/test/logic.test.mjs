@@ -1,0 +1,170 @@
+// Fast unit tests of the app's pure logic: node --test pwa/test/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { backoffDelay, CAP_MS, classifyStatus, IDLE_MS, retryAfterMs } from "../js/backoff.js";
+import { isAnswered, needsPhoto, parseNumber, progress, validateChecklist, valueError, visibleKeys } from "../js/checklist-logic.js";
+import { formatBytes, handInState } from "../js/handin.js";
+import { answerOp, batches, clientTime, noteOp, photoOp, submitOp } from "../js/ops.js";
+import { isUuidv7, uuidv7, uuidv7Time } from "../js/uuid.js";
+
+test("uuidv7 has version 7, the RFC variant and the given time", () => {
+  const id = uuidv7(1_700_000_000_123);
+  assert.ok(isUuidv7(id), id);
+  assert.equal(uuidv7Time(id), 1_700_000_000_123);
+  assert.equal(id[14], "7");
+  assert.ok("89ab".includes(id[19]));
+});
+
+test("uuidv7 ids made in the same millisecond still sort in creation order", () => {
+  const ids = Array.from({ length: 200 }, () => uuidv7(1_800_000_000_000));
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, ids.length);
+  // A clock that goes backwards never produces an id that sorts before the last one.
+  const later = uuidv7(1_799_999_999_000);
+  assert.ok(later > ids.at(-1));
+});
+
+test("isUuidv7 rejects v4 and malformed ids", () => {
+  assert.equal(isUuidv7("3b241101-e2bb-4255-8caf-4136c566a962"), false);
+  assert.equal(isUuidv7("not-a-uuid"), false);
+  assert.equal(isUuidv7(uuidv7().toUpperCase()), false);
+});
+
+test("backoff grows exponentially, is jittered and capped", () => {
+  assert.equal(backoffDelay(0), IDLE_MS);
+  assert.equal(backoffDelay(1, () => 0.999999), 1999);
+  assert.equal(backoffDelay(3, () => 0.5), 4000);
+  assert.equal(backoffDelay(40, () => 0.999999), CAP_MS - 1);
+  assert.equal(backoffDelay(5, () => 0), 1000, "never hammers with a zero delay");
+});
+
+test("status classification and Retry-After", () => {
+  assert.equal(classifyStatus(0), "retry");
+  assert.equal(classifyStatus(503), "retry");
+  assert.equal(classifyStatus(429), "retry");
+  assert.equal(classifyStatus(400), "permanent");
+  assert.equal(classifyStatus(422), "permanent");
+  assert.equal(retryAfterMs("7"), 7000);
+  assert.equal(retryAfterMs(null), null);
+  assert.equal(retryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:27:00 GMT")), 60000);
+  assert.equal(retryAfterMs("soon"), null);
+});
+
+test("op builders produce the protocol's fields", () => {
+  const t = clientTime(new Date(2026, 4, 4, 9, 12, 3, 120));
+  assert.match(t, /^2026-05-04T09:12:03\.120[+-]\d\d:\d\d$/);
+  const set = answerOp({ seq: 17, opId: "o", time: t, checklistId: "c", itemKey: "brand-03", value: "no", baseRev: 412 });
+  assert.deepEqual(set, { op: "set_answer", op_id: "o", seq: 17, client_time: t, checklist_id: "c", item_key: "brand-03", value: "no", base_rev: 412 });
+  const fresh = answerOp({ seq: 1, opId: "o", time: t, checklistId: "c", itemKey: "k", value: null });
+  assert.equal(fresh.base_rev, null);
+  const amend = answerOp({ seq: 2, opId: "o", time: t, checklistId: "c", itemKey: "k", value: 3, baseRev: 9, amendReason: "telfout" });
+  assert.equal(amend.op, "amend_answer");
+  assert.equal(amend.reason, "telfout");
+  assert.deepEqual(Object.keys(noteOp({ seq: 3, opId: "o", time: t, noteId: "n", checklistId: "c", text: "x" })).sort(), ["checklist_id", "client_time", "note_id", "op", "op_id", "seq", "text"]);
+  const photo = photoOp({ seq: 4, opId: "o", time: t, photoId: "p", checklistId: "c", itemKey: "foto", sha256: "ab", size: 10, mime: "image/jpeg", capturedAt: "2026-05-04T07:12:03Z" });
+  assert.equal(photo.op, "attach_photo");
+  assert.equal(photo.item_key, "foto");
+  assert.equal("geo" in photo, false);
+  assert.equal(submitOp({ seq: 5, opId: "o", time: t, checklistId: "c" }).op, "submit_checklist");
+  assert.throws(() => submitOp({ seq: 0, opId: "o", time: t, checklistId: "c" }));
+});
+
+test("batches keep seq order and the 500-op limit", () => {
+  const ops = Array.from({ length: 1201 }, (_, i) => ({ seq: 1201 - i }));
+  const out = batches(ops);
+  assert.deepEqual(out.map((b) => b.length), [500, 500, 201]);
+  assert.equal(out[0][0].seq, 1);
+  assert.equal(out[2].at(-1).seq, 1201);
+});
+
+const TEMPLATE = {
+  sections: [
+    {
+      key: "a",
+      items: [
+        { key: "toegang", type: "yes_no_na", required: true, photo_on: ["no"] },
+        { key: "indruk", type: "choice", options: [{ key: "goed" }, { key: "slecht" }] },
+        { key: "toelichting", type: "text", required: true, max_length: 10, visible_if: { item: "indruk", any_of: ["slecht"] } },
+        { key: "detail", type: "text", visible_if: { item: "toelichting", any_of: ["zie foto"] } },
+        { key: "aantal", type: "number", min: 0, max: 500, unit: "personen" },
+        { key: "soorten", type: "multi_choice", options: [{ key: "x" }, { key: "y" }] },
+        { key: "extra", type: "text", visible_if: { item: "soorten", any_of: ["y"] } },
+        { key: "datum", type: "date" },
+        { key: "tijd", type: "time", required: true },
+        { key: "gevel", type: "photo", required: true },
+        { key: "handtekening", type: "signature" },
+      ],
+    },
+  ],
+};
+
+test("visible_if shows an item only for the listed answers, and hides chains", () => {
+  assert.equal(visibleKeys(TEMPLATE, {}).has("toelichting"), false);
+  assert.equal(visibleKeys(TEMPLATE, { indruk: "slecht" }).has("toelichting"), true);
+  assert.equal(visibleKeys(TEMPLATE, { indruk: "goed" }).has("toelichting"), false);
+  // "detail" depends on "toelichting", which is hidden when indruk is "goed".
+  assert.equal(visibleKeys(TEMPLATE, { indruk: "goed", toelichting: "zie foto" }).has("detail"), false);
+  assert.equal(visibleKeys(TEMPLATE, { indruk: "slecht", toelichting: "zie foto" }).has("detail"), true);
+  assert.equal(visibleKeys(TEMPLATE, { soorten: ["x", "y"] }).has("extra"), true);
+  assert.equal(visibleKeys(TEMPLATE, { soorten: ["x"] }).has("extra"), false);
+});
+
+test("validation gives Dutch messages per type and skips hidden items", () => {
+  const none = () => 0;
+  const problems = validateChecklist(TEMPLATE, { aantal: 600, datum: "2026-02-30" }, none);
+  assert.equal(problems.toegang, "Dit antwoord is verplicht.");
+  assert.equal(problems.aantal, "Vul maximaal 500 personen in.");
+  assert.equal(problems.datum, "Vul een datum in (dd-mm-jjjj).");
+  assert.equal(problems.gevel, "Een foto is verplicht.");
+  assert.equal(problems.toelichting, undefined, "hidden required item is not checked");
+  assert.equal(problems.handtekening, undefined);
+  assert.equal(validateChecklist(TEMPLATE, { indruk: "slecht" }, none).toelichting, "Dit antwoord is verplicht.");
+  assert.match(validateChecklist(TEMPLATE, { indruk: "slecht", toelichting: "veel te lange tekst" }, none).toelichting, /maximaal 10 tekens/);
+});
+
+test("photo_on demands a photo for a deviation answer", () => {
+  const item = TEMPLATE.sections[0].items[0];
+  assert.equal(needsPhoto(item, "no"), true);
+  assert.equal(needsPhoto(item, "yes"), false);
+  const answers = { toegang: "no", tijd: "09:30" };
+  assert.match(validateChecklist(TEMPLATE, answers, () => 0).toegang, /foto/);
+  const withPhotos = validateChecklist(TEMPLATE, answers, () => 1);
+  assert.deepEqual(withPhotos, {});
+});
+
+test("value checks match the protocol's wire types", () => {
+  const items = Object.fromEntries(TEMPLATE.sections[0].items.map((i) => [i.key, i]));
+  assert.equal(valueError(items.toegang, "maybe"), "Kies ja, nee of n.v.t.");
+  assert.equal(valueError(items.indruk, "onbekend"), "Kies een van de opties.");
+  assert.equal(valueError(items.soorten, ["x", "x"]), "Kies elke optie maar één keer.");
+  assert.equal(valueError(items.tijd, "24:00"), "Vul een tijd in (uu:mm).");
+  assert.equal(valueError(items.tijd, "23:59"), null);
+  assert.equal(valueError(items.aantal, Number.NaN), "Vul een getal in.");
+  assert.equal(valueError(items.aantal, -1), "Vul minimaal 0 personen in.");
+  assert.equal(parseNumber("12,5"), 12.5);
+  assert.equal(parseNumber(""), null);
+  assert.ok(Number.isNaN(parseNumber("12a")));
+  assert.equal(isAnswered("text", "  "), false);
+  assert.equal(isAnswered("multi_choice", []), false);
+});
+
+test("progress counts visible items only", () => {
+  assert.deepEqual(progress(TEMPLATE, {}, () => 0), { done: 0, total: 8 });
+  assert.deepEqual(progress(TEMPLATE, { indruk: "slecht", toegang: "yes" }, (k) => (k === "gevel" ? 1 : 0)), { done: 3, total: 9 });
+});
+
+test("safe to hand in only when every op is acked and every photo verified", () => {
+  const acked = [{ state: "acked" }];
+  const verified = [{ state: "verified", size: 10, uploaded: 10 }];
+  assert.equal(handInState(acked, verified).safe, true);
+  assert.equal(handInState([...acked, { state: "pending" }], verified).safe, false);
+  const uploading = handInState(acked, [{ state: "received", size: 100, uploaded: 100 }, { state: "uploading", size: 3000, uploaded: 1000 }]);
+  assert.equal(uploading.safe, false);
+  assert.equal(uploading.photoBytes, 2000);
+  const rejected = handInState([{ state: "rejected" }], verified);
+  assert.equal(rejected.attention, 1);
+  assert.equal(rejected.safe, false, "an unseen rejection needs the inspector's attention");
+  assert.equal(handInState([{ state: "rejected", seen: true }], verified).safe, true);
+  assert.equal(formatBytes(2_500_000), "2,4 MB");
+});

@@ -1,0 +1,80 @@
+"""The PWA is served with the headers a service worker needs, and its shell stays small."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+PWA = Path(__file__).resolve().parents[2] / "pwa"
+SHELL_BUDGET = 250 * 1024
+
+
+def precache_list() -> list[str]:
+    """The SHELL array of sw.js."""
+    text = (PWA / "sw.js").read_text()
+    block = text.split("const SHELL = [", 1)[1].split("];", 1)[0]
+    return re.findall(r'"([^"]+)"', block)
+
+
+async def test_service_worker_is_served_uncached_with_root_scope(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    resp = await client.get("/sw.js")
+    assert resp.status_code == 200
+    assert resp.headers["cache-control"] == "no-cache"
+    assert resp.headers["service-worker-allowed"] == "/"
+    assert "javascript" in resp.headers["content-type"]
+    assert "schouw-shell-" in resp.text
+
+
+async def test_vendor_serves_only_listed_files(client: AsyncTestClient[Litestar]) -> None:
+    ok = await client.get("/vendor/tus.min.js")
+    assert ok.status_code == 200
+    assert "javascript" in ok.headers["content-type"]
+    assert len(ok.content) == (PWA / "node_modules/tus-js-client/dist/tus.min.js").stat().st_size
+    for name in ["axe.min.js", "..%2Fpackage.json", "tus.js"]:
+        resp = await client.get(f"/vendor/{name}")
+        assert resp.status_code == 404, name
+        assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_index_and_manifest_are_public(client: AsyncTestClient[Litestar]) -> None:
+    index = await client.get("/")
+    assert index.status_code == 200
+    assert '<html lang="nl">' in index.text
+    assert "script-src 'self'" in index.headers["content-security-policy"]
+    manifest = await client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200
+    body = manifest.json()
+    assert body["display"] == "standalone"
+    assert {i["sizes"] for i in body["icons"]} == {"192x192", "512x512"}
+    assert any(i.get("purpose") == "maskable" for i in body["icons"])
+
+
+async def test_every_precached_url_is_served(client: AsyncTestClient[Litestar]) -> None:
+    for url in precache_list():
+        resp = await client.get(url)
+        assert resp.status_code == 200, url
+
+
+def test_precache_list_matches_the_shell_files() -> None:
+    on_disk = {
+        "/" + str(p.relative_to(PWA))
+        for folder in ["js", "css", "icons"]
+        for p in (PWA / folder).rglob("*")
+        if p.is_file()
+    }
+    listed = set(precache_list())
+    assert on_disk - listed == set(), "shell files missing from sw.js SHELL"
+    assert {u for u in listed if u.startswith(("/js/", "/css/", "/icons/"))} == on_disk
+
+
+def test_app_shell_fits_the_budget() -> None:
+    files = [PWA / "index.html", PWA / "manifest.webmanifest", PWA / "sw.js"]
+    files += [p for d in ["js", "css"] for p in (PWA / d).rglob("*") if p.is_file()]
+    files.append(PWA / "node_modules/tus-js-client/dist/tus.min.js")
+    total = sum(p.stat().st_size for p in files)
+    assert total <= SHELL_BUDGET, f"app shell is {total} bytes"
