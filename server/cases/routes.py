@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ROUTES: list[Any] = []
+from server.cases.controllers import CaseController, SignalController
+
+ROUTES: list[Any] = [SignalController, CaseController]

@@ -1,0 +1,273 @@
+"""HTTP endpoints of signals and cases: thin, they delegate to services and read paths."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from server.audit.log import append
+from server.auth.guards import principal_of, requires_teamlead
+from server.auth.principal import Principal
+from server.cases import planning, service
+from server.cases.identifiers import InvalidIdentifier
+from server.cases.schemas import (
+    CaseCreate,
+    CasePage,
+    CaseStatus,
+    CaseView,
+    InspectionPlan,
+    InspectorsChange,
+    InterventionCreate,
+    InterventionUpdate,
+    SignalCreate,
+    SignalDismiss,
+    SignalOut,
+    SignalPage,
+    StatusChange,
+)
+from server.cases.scope import reader_of
+from server.cases.search import CaseFilters, search_cases
+from server.cases.view import case_view
+from server.db import Database
+from server.lib.errors import FieldError, Unprocessable
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(max_length=64, description="next_cursor")]
+Filter = Annotated[str | None, QueryParameter(max_length=100)]
+
+
+def _db(request: Request[Any, Any, State]) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _view_after(conn: sqlite3.Connection, principal: Principal, case_id: str) -> CaseView:
+    view = case_view(conn, reader_of(principal), case_id)
+    if view is None:  # the caller just changed it, so they are on it
+        raise service.case_not_found(case_id)
+    return view
+
+
+class SignalController(Controller):
+    """Signals (meldingen) of the team lead's agency."""
+
+    path = "/api/v1/signals"
+    tags = ["signals"]
+    guards = [requires_teamlead]
+
+    @post("/", summary="Record a signal")
+    async def create(
+        self, request: Request[Any, Any, State], data: JSONBody[SignalCreate]
+    ) -> SignalOut:
+        """A new open signal; anonymous reports store no reporter identity."""
+        p = principal_of(request)
+        return await _db(request).write(lambda c: service.create_signal(c, p, data))
+
+    @get("/", summary="List signals of my agency")
+    async def list_signals(
+        self,
+        request: Request[Any, Any, State],
+        status: Filter = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> SignalPage:
+        """Signals of the caller's agency, newest first (audited as a search)."""
+        p = principal_of(request)
+        page, next_cursor = await _db(request).read(
+            lambda c: service.list_signals(c, p.agency_id, status, cursor, limit)
+        )
+        await _db(request).write(
+            lambda c: append(
+                c,
+                p.actor(),
+                "signal.search",
+                object_type="signal",
+                detail={"status": status, "results": len(page)},
+            )
+        )
+        return SignalPage(signals=page, next_cursor=next_cursor)
+
+    @post("/{signal_id:str}/dismiss", status_code=200, summary="Dismiss a signal")
+    async def dismiss(
+        self,
+        request: Request[Any, Any, State],
+        signal_id: FromPath[str],
+        data: JSONBody[SignalDismiss],
+    ) -> SignalOut:
+        """Close an open signal without a case, with a reason."""
+        p = principal_of(request)
+        return await _db(request).write(lambda c: service.dismiss_signal(c, p, signal_id, data))
+
+
+class CaseController(Controller):
+    """Cases (dossiers): create, list, view, status, inspections and interventions."""
+
+    path = "/api/v1/cases"
+    tags = ["cases"]
+
+    @post("/", guards=[requires_teamlead], summary="Create a case")
+    async def create(
+        self, request: Request[Any, Any, State], data: JSONBody[CaseCreate]
+    ) -> CaseView:
+        """A new case (status ``selected``), directly or from an open signal."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            return _view_after(c, p, service.create_case(c, p, data))
+
+        return await _db(request).write(fn)
+
+    @get("/", summary="List and search my cases")
+    async def list_cases(
+        self,
+        request: Request[Any, Any, State],
+        *,
+        status: Annotated[CaseStatus | None, QueryParameter()] = None,
+        agency: Filter = None,
+        postcode: Filter = None,
+        kvk: Filter = None,
+        city: Filter = None,
+        q: Filter = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> CasePage:
+        """Cases the caller is on, filtered and paged (audited as ``case.search``)."""
+        p = principal_of(request)
+        raw = CaseFilters(status=status, agency=agency, postcode=postcode, kvk=kvk, city=city, q=q)
+        try:
+            filters = raw.normalised()
+        except InvalidIdentifier as exc:
+            field = "postcode" if "Postcode" in str(exc) else "kvk"
+            raise Unprocessable(
+                str(exc), errors=[FieldError(field=field, message=str(exc))]
+            ) from None
+        page = await _db(request).read(
+            lambda c: search_cases(c, reader_of(p), filters, cursor, limit)
+        )
+        await _db(request).write(
+            lambda c: append(
+                c,
+                p.actor(),
+                "case.search",
+                object_type="case",
+                detail={
+                    "filters": {k: v for k, v in vars(raw).items() if v is not None},
+                    "results": len(page.cases),
+                },
+            )
+        )
+        return page
+
+    @get("/{case_id:str}", summary="View a case")
+    async def view(self, request: Request[Any, Any, State], case_id: FromPath[str]) -> CaseView:
+        """The case as the caller may see it; 404 when not on it (audited either way)."""
+        p = principal_of(request)
+        view = await _db(request).read(lambda c: case_view(c, reader_of(p), case_id))
+        result = "ok" if view is not None else "not-found"
+        await _db(request).write(
+            lambda c: append(
+                c, p.actor(), "case.view", result=result, object_type="case", object_id=case_id
+            )
+        )
+        if view is None:
+            raise service.case_not_found(case_id)
+        return view
+
+    @post(
+        "/{case_id:str}/status",
+        guards=[requires_teamlead],
+        status_code=200,
+        summary="Change status",
+    )
+    async def status(
+        self,
+        request: Request[Any, Any, State],
+        case_id: FromPath[str],
+        data: JSONBody[StatusChange],
+    ) -> CaseView:
+        """Move the case along its lifecycle; 422 for an illegal jump."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            service.change_status(c, p, case_id, data)
+            return _view_after(c, p, case_id)
+
+        return await _db(request).write(fn)
+
+    @post("/{case_id:str}/inspections", guards=[requires_teamlead], summary="Plan an inspection")
+    async def plan(
+        self,
+        request: Request[Any, Any, State],
+        case_id: FromPath[str],
+        data: JSONBody[InspectionPlan],
+    ) -> CaseView:
+        """Plan an inspection with one checklist per agency and assigned inspectors."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            planning.plan_inspection(c, p, case_id, data)
+            return _view_after(c, p, case_id)
+
+        return await _db(request).write(fn)
+
+    @put(
+        "/{case_id:str}/inspections/{inspection_id:str}/inspectors",
+        guards=[requires_teamlead],
+        summary="Reassign the inspectors of an inspection",
+    )
+    async def reassign(
+        self,
+        request: Request[Any, Any, State],
+        case_id: FromPath[str],
+        inspection_id: FromPath[str],
+        data: JSONBody[InspectorsChange],
+    ) -> CaseView:
+        """Replace the inspectors; new ones gain access, removed ones are evicted."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            planning.reassign_inspectors(c, p, case_id, inspection_id, data)
+            return _view_after(c, p, case_id)
+
+        return await _db(request).write(fn)
+
+    @post("/{case_id:str}/interventions", guards=[requires_teamlead], summary="Add an intervention")
+    async def add_intervention(
+        self,
+        request: Request[Any, Any, State],
+        case_id: FromPath[str],
+        data: JSONBody[InterventionCreate],
+    ) -> CaseView:
+        """Record a follow-up measure of the caller's own agency."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            planning.add_intervention(c, p, case_id, data)
+            return _view_after(c, p, case_id)
+
+        return await _db(request).write(fn)
+
+    @patch(
+        "/{case_id:str}/interventions/{intervention_id:str}",
+        guards=[requires_teamlead],
+        summary="Update an intervention",
+    )
+    async def update_intervention(
+        self,
+        request: Request[Any, Any, State],
+        case_id: FromPath[str],
+        intervention_id: FromPath[str],
+        data: JSONBody[InterventionUpdate],
+    ) -> CaseView:
+        """Change status, type, due date or description of the caller's agency's measure."""
+        p = principal_of(request)
+
+        def fn(c: sqlite3.Connection) -> CaseView:
+            planning.update_intervention(c, p, case_id, intervention_id, data)
+            return _view_after(c, p, case_id)
+
+        return await _db(request).write(fn)

@@ -1,0 +1,265 @@
+"""The case view: one case as one reader may see it, through the projection.
+
+Nothing here decides visibility itself: every item, note and photo passes
+:mod:`server.cases.visibility`, fed by :mod:`server.cases.scope`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import msgspec
+
+from server.cases.schemas import (
+    AnswerOut,
+    CaseView,
+    ChecklistView,
+    InspectionView,
+    InterventionOut,
+    NoteOut,
+    Person,
+    PhotoOut,
+    PhotoStates,
+    Progress,
+)
+from server.cases.scope import load_case_scope
+from server.cases.subject import Address, Business, Reason, Subject
+from server.cases.visibility import (
+    CaseScope,
+    ChecklistScope,
+    Reader,
+    attached_visible,
+    full_access,
+    on_case,
+    visible_items,
+)
+from server.checklists.library import get_template
+from server.checklists.model import Template
+
+_reason_decoder = msgspec.json.Decoder(Reason)
+
+
+def subject_of(row: sqlite3.Row) -> Subject:
+    """The subject columns of a case row as a :class:`Subject`."""
+    address = None
+    if row["postcode"] is not None:
+        address = Address(
+            postcode=row["postcode"],
+            huisnummer=row["huisnummer"],
+            toevoeging=row["toevoeging"],
+            street=row["street"],
+            city=row["city"],
+            bag_id=row["bag_id"],
+        )
+    business = None
+    if row["business_name"] is not None:
+        business = Business(
+            name=row["business_name"], kvk=row["kvk"], vestigingsnummer=row["vestigingsnummer"]
+        )
+    return Subject(address=address, business=business)
+
+
+def _person(row: sqlite3.Row | None) -> Person | None:
+    if row is None:
+        return None
+    return Person(id=row["id"], name=row["name"], agency_id=row["agency_id"])
+
+
+def _progress(conn: sqlite3.Connection, checklist_id: str, template: Template) -> Progress:
+    answered = {
+        r[0]
+        for r in conn.execute(
+            "SELECT item_key FROM answers WHERE checklist_id = ? AND value != 'null'",
+            (checklist_id,),
+        )
+    }
+    answered |= {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT item_key FROM photos WHERE checklist_id = ? AND item_key IS NOT NULL"
+            " AND withdrawn_at IS NULL AND state != 'rejected'",
+            (checklist_id,),
+        )
+    }
+    items = template.items()
+    required = [i.key for i in items if i.required]
+    return Progress(
+        items=len(items),
+        answered=sum(1 for i in items if i.key in answered),
+        required=len(required),
+        required_answered=sum(1 for k in required if k in answered),
+    )
+
+
+def _photo_states(photos: list[sqlite3.Row]) -> PhotoStates:
+    counts = PhotoStates()
+    for p in photos:
+        if p["withdrawn_at"] is not None:
+            counts.withdrawn += 1
+        else:
+            setattr(counts, p["state"], getattr(counts, p["state"]) + 1)
+    return counts
+
+
+@dataclass
+class _Templates:
+    """Templates and their sensitivities, loaded once per request."""
+
+    conn: sqlite3.Connection
+    cache: dict[tuple[str, int], tuple[Template, dict[str, str]]]
+
+    def get(self, slug: str, version: int) -> tuple[Template, dict[str, str]]:
+        key = (slug, version)
+        if key not in self.cache:
+            template = get_template(self.conn, slug, version)
+            if template is None:  # guarded by the checklists' foreign key
+                raise LookupError(f"template {slug}@{version} missing")
+            self.cache[key] = (template, {i.key: i.sensitivity for i in template.items()})
+        return self.cache[key]
+
+
+def _checklist_view(
+    conn: sqlite3.Connection,
+    reader: Reader,
+    scope: CaseScope,
+    *,
+    cl_scope: ChecklistScope,
+    row: sqlite3.Row,
+    templates: _Templates,
+) -> ChecklistView:
+    template, sensitivities = templates.get(row["template_slug"], row["template_version"])
+    answers: dict[str, AnswerOut] = {
+        a["item_key"]: AnswerOut(
+            value=msgspec.json.decode(a["value"]),
+            rev=a["rev"],
+            author_id=a["author_id"],
+            updated_at=a["updated_at"],
+            amended=bool(a["amended"]),
+        )
+        for a in conn.execute("SELECT * FROM answers WHERE checklist_id = ?", (row["id"],))
+    }
+    notes = [
+        NoteOut(
+            id=n["id"],
+            item_key=n["item_key"],
+            text=n["text"],
+            author_id=n["author_id"],
+            created_at=n["created_at"],
+        )
+        for n in conn.execute(
+            "SELECT * FROM notes WHERE checklist_id = ? ORDER BY rev", (row["id"],)
+        )
+        if attached_visible(reader, scope, cl_scope, n["item_key"], sensitivities)
+    ]
+    photo_rows = conn.execute(
+        "SELECT * FROM photos WHERE checklist_id = ? ORDER BY rev", (row["id"],)
+    ).fetchall()
+    photos = [
+        PhotoOut(
+            id=p["id"],
+            item_key=p["item_key"],
+            sha256=p["sha256"],
+            state=p["state"],
+            captured_at=p["captured_at"],
+            withdrawn=p["withdrawn_at"] is not None,
+        )
+        for p in photo_rows
+        if attached_visible(reader, scope, cl_scope, p["item_key"], sensitivities)
+    ]
+    (open_conflicts,) = conn.execute(
+        "SELECT COUNT(*) FROM conflicts WHERE checklist_id = ? AND status = 'open'", (row["id"],)
+    ).fetchone()
+    return ChecklistView(
+        id=row["id"],
+        agency_id=row["agency_id"],
+        template=f"{row['template_slug']}@{row['template_version']}",
+        status=row["status"],
+        submitted_at=row["submitted_at"],
+        rev=row["rev"],
+        progress=_progress(conn, row["id"], template),
+        photo_states=_photo_states(photo_rows),
+        open_conflicts=int(open_conflicts),
+        full_access=full_access(reader, scope, cl_scope),
+        answers=visible_items(reader, scope, cl_scope, answers, sensitivities),
+        notes=notes,
+        photos=photos,
+    )
+
+
+def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseView | None:
+    """The case as ``reader`` may see it, or None when the reader is not on it (404)."""
+    scope = load_case_scope(conn, case_id)
+    if scope is None or not on_case(reader, scope):
+        return None
+    case = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+    teamlead = conn.execute(
+        "SELECT id, name, agency_id FROM users WHERE id = ?", (case["teamlead_id"],)
+    ).fetchone()
+    templates = _Templates(conn, {})
+    by_id = {c.checklist_id: c for c in scope.checklists}
+    inspections: list[InspectionView] = []
+    for ins in conn.execute(
+        "SELECT * FROM inspections WHERE case_id = ?"
+        " ORDER BY scheduled_date, COALESCE(scheduled_time, ''), id",
+        (case_id,),
+    ).fetchall():
+        inspectors = [
+            Person(id=u["id"], name=u["name"], agency_id=u["agency_id"])
+            for u in conn.execute(
+                "SELECT u.id, u.name, u.agency_id FROM inspection_inspectors ii"
+                " JOIN users u ON u.id = ii.user_id WHERE ii.inspection_id = ? ORDER BY u.name",
+                (ins["id"],),
+            )
+        ]
+        checklists = [
+            _checklist_view(
+                conn, reader, scope, cl_scope=by_id[c["id"]], row=c, templates=templates
+            )
+            for c in conn.execute(
+                "SELECT * FROM checklists WHERE inspection_id = ? ORDER BY agency_id",
+                (ins["id"],),
+            ).fetchall()
+        ]
+        inspections.append(
+            InspectionView(
+                id=ins["id"],
+                scheduled_date=ins["scheduled_date"],
+                scheduled_time=ins["scheduled_time"],
+                status=ins["status"],
+                rev=ins["rev"],
+                inspectors=inspectors,
+                checklists=checklists,
+            )
+        )
+    interventions = [
+        InterventionOut(
+            id=r["id"],
+            agency_id=r["agency_id"],
+            type=r["type"],
+            status=r["status"],
+            due_date=r["due_date"],
+            description=r["description"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            rev=r["rev"],
+        )
+        for r in conn.execute(
+            "SELECT * FROM interventions WHERE case_id = ? ORDER BY created_at, id", (case_id,)
+        )
+    ]
+    return CaseView(
+        id=case["id"],
+        reference=case["reference"],
+        status=case["status"],
+        subject=subject_of(case),
+        reason=_reason_decoder.decode(case["reason"]),
+        agencies=sorted(scope.agencies),
+        teamlead=_person(teamlead),
+        created_at=case["created_at"],
+        closed_at=case["closed_at"],
+        rev=case["rev"],
+        possible_duplicates=msgspec.json.decode(case["possible_duplicates"]),
+        inspections=inspections,
+        interventions=interventions,
+    )
