@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.db import Database
@@ -9,6 +13,8 @@ from server.lib.errors import BadRequest, DomainError
 from server.sync.protocol import PullResponse, PushResponse
 from server.sync.pull import MAX_LIMIT, pull_page
 from server.sync.push import PushUnit, decode_envelope
+
+T = TypeVar("T")
 
 
 async def push(db: Database, principal: Principal, body: bytes) -> PushResponse:
@@ -54,3 +60,8 @@ async def pull(db: Database, principal: Principal, cursor: str | None, limit: in
         )
     )
     return page
+
+
+async def in_writer(db: Database, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run a team-lead action (decision, op log, audit) as one write unit."""
+    return await db.write(fn)
