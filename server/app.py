@@ -25,6 +25,7 @@ from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
 from server.db import Database
 from server.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem_response
+from server.lib.openapi_router import openapi_router
 from server.lib.security_headers import add_security_headers
 from server.partners.routes import ROUTES as PARTNER_ROUTES
 from server.settings import Settings, load_settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Field inspections for regional intervention teams. Errors are "
             "application/problem+json (RFC 9457).",
             path="/api/v1",
+            openapi_router=openapi_router("/api/v1"),
             render_plugins=[JsonRenderPlugin()],
             components=Components(
                 security_schemes={

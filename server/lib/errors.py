@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -191,6 +191,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         slug, title = "bad-request", "Ongeldig verzoek"
         errors = _validation_errors(exc.extra)
         detail = _friendly_decode_detail(exc.detail, errors)
+    if isinstance(exc.__cause__, SerializationException):
+        detail = f"De body is geen geldige JSON ({exc.detail}); stuur één JSON-object."
     if status == 413:
         detail = "De aanvraag is groter dan deze route toestaat; stuur minder of kleinere delen."
     elif status == 404 and not isinstance(exc, ValidationException):
