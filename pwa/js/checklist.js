@@ -9,6 +9,7 @@ import { syncSoon, templateRef } from "./sync.js";
 import { announce, h, show } from "./ui.js";
 
 const urls = new Map();
+const inFlight = new Map();
 function thumbUrl(p) {
   if (!p.thumb) return null;
   if (!urls.has(p.id)) urls.set(p.id, URL.createObjectURL(p.thumb));
@@ -92,15 +93,26 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     notes: st.notes.filter((n) => n.item_key === item.key),
     photos: photosBy(item.key).map((p) => ({ ...p, thumbUrl: thumbUrl(p) })),
     onChange: async (value) => {
+      // A field can fire "change" twice (explicit commit, then blur on re-render): only a
+      // real change of the value makes an op.
+      const key = `${id}/${item.key}`;
+      const json = JSON.stringify(value);
+      const current = inFlight.has(key) ? inFlight.get(key) : JSON.stringify(answers[item.key] ?? null);
+      if (json === current) return;
       if (submitted && !reason.value.trim()) {
         announce("Vul eerst de reden voor de wijziging in.");
         document.getElementById("amend-error").textContent = "Vul de reden voor de wijziging in; de checklist is al ingediend.";
         reason.focus();
         return;
       }
-      await saveAnswer(id, item.key, value, submitted ? reason.value.trim() : undefined);
-      syncSoon();
-      await rerender();
+      inFlight.set(key, json);
+      try {
+        await saveAnswer(id, item.key, value, submitted ? reason.value.trim() : undefined);
+        syncSoon();
+        await rerender();
+      } finally {
+        inFlight.delete(key);
+      }
     },
     onNote: async (text) => {
       await saveNote(id, item.key, text);

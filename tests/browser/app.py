@@ -1,0 +1,69 @@
+"""Driving the field app like an inspector: log in, open the checklist, answer, sync."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import PASSWORD
+
+TIMEOUT = 30_000
+
+
+def open_app(browser: Any, base_url: str, **context_args: Any) -> tuple[Any, Any]:
+    """A fresh context (own storage) at 390x844 and a page on the app."""
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 390, "height": 844}, **context_args
+    )
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_selector("body[data-ready=true]")
+    return context, page
+
+
+def log_in(page: Any, username: str) -> None:
+    """Log in and wait until the assigned inspection and its template are on the device."""
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#today-list a.card-link")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        """async () => {
+          const s = await import('/js/store.js');
+          return (await s.records('template')).length > 0;
+        }"""
+    )
+
+
+def open_checklist(page: Any, checklist_id: str) -> None:
+    """Go to the checklist screen (from the device's own data)."""
+    page.goto(f"/#/checklist/{checklist_id}")
+    page.wait_for_selector("form.checklist")
+
+
+def choose(page: Any, item: str, option: str) -> None:
+    """Pick a radio option of an item and wait until the edit is stored."""
+    page.check(f"#item-{item}--{option}")
+    page.wait_for_selector(f"#block-{item} [data-marker]")
+
+
+def fill(page: Any, item: str, value: str) -> None:
+    """Type into a text-like item and commit it (change event)."""
+    page.fill(f"#item-{item}", value)
+    page.locator(f"#item-{item}").dispatch_event("change")
+    page.wait_for_selector(f"#block-{item} [data-marker]")
+
+
+def sync_and_wait_safe(page: Any, timeout: int = 60_000) -> None:
+    """Press "Nu synchroniseren" and wait for "Veilig om in te leveren"."""
+    page.click("#sync-now")
+    page.wait_for_selector("#safe[data-safe=true]", timeout=timeout)
+
+
+def outbox(page: Any) -> list[dict[str, Any]]:
+    """The device's outbox as stored in IndexedDB."""
+    result: list[dict[str, Any]] = page.evaluate(
+        "async () => (await import('/js/store.js')).outbox()"
+    )
+    return result
