@@ -16,6 +16,9 @@ async def startup(app: Litestar) -> None:
         raise RuntimeError("a restore is running on this data directory; start later") from None
     try:
         await publish_library(app.state.db)
+        from server.evidence.lifecycle import start as start_evidence
+
+        await start_evidence(app)
     except BaseException:
         app.state.data_dir_lock.release()
         raise
@@ -23,6 +26,9 @@ async def startup(app: Litestar) -> None:
 
 async def shutdown(app: Litestar) -> None:
     """Release domain resources before the database closes."""
+    from server.evidence.lifecycle import stop as stop_evidence
+
+    await stop_evidence(app)
     lock = getattr(app.state, "data_dir_lock", None)
     if lock is not None:
         lock.release()

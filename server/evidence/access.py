@@ -1,0 +1,31 @@
+"""Who may upload a photo's bytes and who may see them. Decisions only; no SQL here."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from server.auth.principal import Principal
+from server.cases.scope import load_case_scope, reader_of, template_sensitivities
+from server.cases.visibility import attached_visible
+from server.evidence.repository import PhotoTarget
+
+
+def may_attach(principal: Principal, photo: PhotoTarget) -> bool:
+    """An inspector of the owning agency assigned to the photo's inspection."""
+    return (
+        principal.has_role("inspector")
+        and principal.agency_id == photo.agency_id
+        and principal.user_id in photo.inspectors
+    )
+
+
+def may_view(conn: sqlite3.Connection, principal: Principal, photo: PhotoTarget) -> bool:
+    """The visibility projection: a photo follows its item (no item: owner only)."""
+    case = load_case_scope(conn, photo.case_id)
+    if case is None:
+        return False
+    checklist = next((c for c in case.checklists if c.checklist_id == photo.checklist_id), None)
+    if checklist is None:
+        return False
+    sensitivities = template_sensitivities(conn, photo.template_slug, photo.template_version)
+    return attached_visible(reader_of(principal), case, checklist, photo.item_key, sensitivities)

@@ -1,0 +1,133 @@
+"""Photo downloads: thumbnail, display copy and original, through the visibility projection.
+
+Every request is audited (``photo.view`` for derivatives, ``photo.view_original`` for the
+original), including refusals. A photo the caller may not see answers 404, like one that
+does not exist.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import ETag, State
+from litestar.response import File
+
+from server.audit.log import append
+from server.auth.guards import principal_of
+from server.auth.principal import Principal
+from server.db import Database
+from server.evidence import repository as repo
+from server.evidence.access import may_view
+from server.evidence.blobstore import BlobStore
+from server.lib.errors import NotFound
+
+VARIANTS = ("thumb", "display", "original")
+CACHE = "private, max-age=31536000, immutable"
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file the caller may read, with its strong ETag and type."""
+
+    path: Path
+    etag: str
+    mime: str
+    filename: str
+
+
+def _held(conn: sqlite3.Connection, photo: repo.PhotoTarget) -> bool:
+    return (
+        photo.state == "verified"
+        and repo.agency_blob(conn, photo.agency_id, photo.sha256) is not None
+    )
+
+
+def _missing() -> NotFound:
+    return NotFound(
+        "Deze foto bestaat niet, of u hebt er geen toegang toe.", slug="photo-not-found"
+    )
+
+
+async def open_photo(
+    db: Database, store: BlobStore, principal: Principal, photo_id: str, variant: str
+) -> Download:
+    """Decide whether the caller may read ``variant`` of the photo; audit the attempt."""
+    if variant not in VARIANTS:
+        raise _missing()
+    action = "photo.view_original" if variant == "original" else "photo.view"
+
+    def fn(conn: sqlite3.Connection) -> tuple[str, repo.PhotoTarget | None]:
+        photo = repo.load_photo(conn, photo_id)
+        if photo is None:
+            return "missing", None
+        if not may_view(conn, principal, photo):
+            outcome = "denied"
+        elif not _held(conn, photo):
+            outcome = "not-available"
+        else:
+            outcome = "ok"
+        append(
+            conn,
+            principal.actor(),
+            action,
+            result=outcome,
+            object_type="photo",
+            object_id=photo_id,
+            detail={"variant": variant, "case_id": photo.case_id},
+        )
+        return outcome, photo
+
+    outcome, photo = await db.write(fn)
+    if outcome == "not-available":
+        raise NotFound(
+            "Deze foto is nog niet (volledig) ontvangen en gecontroleerd.",
+            slug="photo-not-available",
+        )
+    if outcome != "ok" or photo is None:
+        raise _missing()
+    if variant == "original":
+        path, mime = store.original(photo.sha256), photo.mime
+        filename = f"{photo.photo_id}.{_EXT.get(mime, 'bin')}"
+    else:
+        path, mime = store.derived(photo.sha256, variant), "image/jpeg"
+        filename = f"{photo.photo_id}.{variant}.jpg"
+    if not path.is_file():
+        raise NotFound("Het bestand van deze foto ontbreekt op de server.", slug="blob-missing")
+    return Download(path=path, etag=f"{photo.sha256}-{variant}", mime=mime, filename=filename)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
+    return etag in tags or "*" in tags
+
+
+@get("/api/v1/photos/{photo_id:str}/{variant:str}", tags=["evidence"], summary="Photo bytes")
+async def download_photo(
+    request: Request[Any, Any, State], photo_id: str, variant: str
+) -> Response[Any]:
+    """``thumb`` (320 px), ``display`` (1600-2048 px) or the byte-exact ``original``."""
+    download = await open_photo(
+        request.app.state.db,
+        request.app.state.photos.store,
+        principal_of(request),
+        photo_id,
+        variant,
+    )
+    headers = {"Cache-Control": CACHE, "ETag": f'"{download.etag}"'}
+    if _matches(request.headers.get("if-none-match"), download.etag):
+        return Response(None, status_code=304, headers=headers)
+    return File(
+        path=download.path,
+        media_type=download.mime,
+        filename=download.filename,
+        content_disposition_type="attachment" if variant == "original" else "inline",
+        etag=ETag(value=download.etag),
+        headers={"Cache-Control": CACHE},
+    )
