@@ -32,11 +32,12 @@ async function route() {
     a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${name ?? "vandaag"}`);
     if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
   }
-  if (name === "controle" && id) return inspectionView(id);
-  if (name === "checklist" && id) return checklistView(id);
-  if (name === "aandacht") return attentionView(route);
-  if (name === "status") return statusView(logout);
-  return todayView();
+  if (name === "controle" && id) await inspectionView(id);
+  else if (name === "checklist" && id) await checklistView(id);
+  else if (name === "aandacht") await attentionView(route);
+  else if (name === "status") await statusView(logout);
+  else await todayView();
+  await refreshBar();
 }
 
 async function quietly(render) {

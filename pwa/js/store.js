@@ -91,7 +91,9 @@ export async function saveAnswer(checklistId, itemKey, value, amendReason) {
       baseRev: current?.rev ?? null,
       amendReason,
     });
-    store.put({ ...(current ?? {}), checklist_id: checklistId, item_key: itemKey, value, rev: current?.rev ?? null, pending_seq: seq });
+    // server_value: what the server last held, restored if the server rejects this edit.
+    const serverValue = current?.pending_seq ? current.server_value ?? null : current?.rev ? current.value : null;
+    store.put({ ...(current ?? {}), checklist_id: checklistId, item_key: itemKey, value, rev: current?.rev ?? null, server_value: serverValue, pending_seq: seq });
     enqueue(t, op);
     return op;
   });

@@ -26,17 +26,21 @@ export async function applyPushResults(results, now = Date.now()) {
       } else {
         box.put({ ...row, state: "acked", rev: r.rev ?? null, conflict_id: r.conflict_id ?? null, acked_at: now });
       }
-      await clearPending(t, row, status === "rejected" ? null : r.rev ?? null);
+      await clearPending(t, row, status === "rejected" ? null : r.rev ?? null, status === "rejected");
     }
   });
 }
 
-async function clearPending(t, row, rev) {
+async function clearPending(t, row, rev, rejected) {
   const op = row.op;
   if (op.op === "set_answer" || op.op === "amend_answer") {
     const s = t.objectStore("answers");
     const a = await req(s.get([op.checklist_id, op.item_key]));
-    if (a && a.pending_seq === row.seq) {
+    if (a && a.pending_seq === row.seq && rejected) {
+      // Show what the server holds again; the refused value stays in "Aandacht nodig".
+      if (a.rev == null && a.server_value == null) s.delete([op.checklist_id, op.item_key]);
+      else s.put({ ...a, value: a.server_value ?? null, pending_seq: null });
+    } else if (a && a.pending_seq === row.seq) {
       s.put({ ...a, pending_seq: null, rev: rev ?? a.rev });
     }
   } else if (op.op === "add_note") {
