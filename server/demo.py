@@ -1,10 +1,214 @@
-"""``schouw`` subcommands of this module (being built)."""
+"""``schouw demo [--if-empty]``: fictional but realistic Groningen demo data.
+
+Everything goes through the same services and repository functions as the REST API, so
+the demo cases carry change-feed rows (the PWA's pull sees them) and audit events. All
+people, businesses, streets and KvK numbers are invented (KvK numbers start with 9000).
+"""
 
 from __future__ import annotations
 
+import argparse
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from server.audit.log import SYSTEM, append
+from server.auth.passwords import hash_password
+from server.auth.principal import Principal
+from server.cli import CliError, connect, write
+from server.demo_data import AGENCIES, CASES, SIGNALS, USERS, DemoCase
+from server.lib.clock import now_iso
+from server.lib.ids import uuid7
+from server.settings import Settings
+
+# Deliberately public: printed with the demo logins; only ever set on demo users.
+DEMO_PASSWORD = "schouw-demo-2026"  # noqa: S105
+DEMO_DEVICE = "demo-seed"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo seeded."""
+
+    users: int
+    cases: int
+    inspections_today: int
+
+
+def local_today() -> date:
+    """Today's date in the Netherlands (inspections are planned in local days)."""
+    try:
+        return datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    except ZoneInfoNotFoundError:
+        return datetime.now().astimezone().date()
+
+
+def _principals(conn: sqlite3.Connection) -> dict[str, Principal]:
+    out: dict[str, Principal] = {}
+    for r in conn.execute("SELECT id, username, name, agency_id, roles FROM users"):
+        out[r["username"]] = Principal(
+            user_id=r["id"],
+            username=r["username"],
+            name=r["name"],
+            agency_id=r["agency_id"],
+            roles=frozenset(msgspec.json.decode(r["roles"])),
+            device_id=DEMO_DEVICE,
+        )
+    return out
+
+
+def _insert_people(conn: sqlite3.Connection, password_hash: str) -> None:
+    conn.executemany("INSERT OR IGNORE INTO agencies (id, name, kind) VALUES (?, ?, ?)", AGENCIES)
+    for username, name, agency, roles in USERS:
+        user_id = uuid7()
+        conn.execute(
+            "INSERT INTO users (id, username, name, agency_id, roles, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                username,
+                name,
+                agency,
+                msgspec.json.encode(list(roles)).decode(),
+                password_hash,
+                now_iso(),
+            ),
+        )
+        append(
+            conn,
+            SYSTEM,
+            "user.add",
+            object_type="user",
+            object_id=user_id,
+            detail={"username": username, "agency": agency, "roles": list(roles), "demo": True},
+        )
+
+
+def _seed_case(
+    conn: sqlite3.Connection, people: dict[str, Principal], case: DemoCase, today: date
+) -> int:
+    from server.cases import planning, repository, service
+    from server.cases.schemas import (
+        AgencyChecklist,
+        CaseCreate,
+        InspectionPlan,
+        InterventionCreate,
+        SignalCreate,
+        StatusChange,
+    )
+
+    lead = people[case.teamlead]
+    signal_id = None
+    if case.signal is not None:
+        signal_id = service.create_signal(conn, lead, msgspec.convert(case.signal, SignalCreate)).id
+    case_id = service.create_case(
+        conn,
+        lead,
+        msgspec.convert(
+            {**case.body, "signal_id": signal_id, "agencies": list(case.agencies)}, CaseCreate
+        ),
+    )
+    today_count = 0
+    for visit in case.inspections:
+        day = today + timedelta(days=visit.day_offset)
+        plan = InspectionPlan(
+            date=day.isoformat(),
+            time=visit.time,
+            checklists=[AgencyChecklist(agency=a, template=t) for a, t in visit.checklists],
+            inspectors=[people[u].user_id for u in visit.inspectors],
+        )
+        inspection_id = planning.plan_inspection(conn, lead, case_id, plan)
+        if visit.day_offset < 0:
+            repository.set_inspection_status(conn, case_id, inspection_id, "done")
+        today_count += visit.day_offset == 0
+    for status in case.then_statuses:
+        service.change_status(
+            conn, lead, case_id, msgspec.convert({"status": status}, StatusChange)
+        )
+    for by, body in case.interventions:
+        due = body.get("due_in_days")
+        data = {k: v for k, v in body.items() if k != "due_in_days"}
+        if due is not None:
+            data["due_date"] = (today + timedelta(days=int(due))).isoformat()
+        planning.add_intervention(
+            conn, people[by], case_id, msgspec.convert(data, InterventionCreate)
+        )
+    return today_count
+
+
+def seed(conn: sqlite3.Connection, today: date, password_hash: str) -> DemoSummary:
+    """Insert agencies, users, signals and cases (one transaction, the caller's)."""
+    from server.cases import service
+    from server.cases.schemas import SignalCreate
+    from server.checklists.library import load_dir, publish
+
+    publish(conn, load_dir())
+    _insert_people(conn, password_hash)
+    people = _principals(conn)
+    today_count = sum(_seed_case(conn, people, case, today) for case in CASES)
+    for username, body in SIGNALS:
+        service.create_signal(conn, people[username], msgspec.convert(body, SignalCreate))
+    append(conn, SYSTEM, "demo.seed", detail={"cases": len(CASES), "users": len(USERS)})
+    return DemoSummary(users=len(USERS), cases=len(CASES), inspections_today=today_count)
+
+
+def print_logins(conn: sqlite3.Connection) -> None:
+    """The demo logins as a table (only demo users that exist in this database)."""
+    demo = {u[0] for u in USERS}
+    rows = [
+        r
+        for r in conn.execute(
+            "SELECT username, name, agency_id, roles FROM users ORDER BY agency_id, username"
+        )
+        if r["username"] in demo
+    ]
+    if not rows:
+        return
+    print(f"{'gebruikersnaam':<12} {'naam':<22} {'organisatie':<26} rollen")
+    print(f"{'-' * 12} {'-' * 22} {'-' * 26} {'-' * 20}")
+    for r in rows:
+        roles = ", ".join(msgspec.json.decode(r["roles"]))
+        print(f"{r['username']:<12} {r['name']:<22} {r['agency_id']:<26} {roles}")
+    print(f"\nWachtwoord voor alle demo-gebruikers: {DEMO_PASSWORD}")
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the demo data into an empty database; refuse (or skip) when users exist."""
+    conn = connect(settings)
+    try:
+        (users,) = conn.execute("SELECT COUNT(*) FROM users").fetchone()
+        if users:
+            if args.if_empty:
+                print(f"Demo data not loaded: {settings.db_path} already holds {users} users.")
+                print_logins(conn)
+                return 0
+            raise CliError(
+                f"{settings.db_path} already holds {users} users; demo data only goes into an "
+                "empty database. Use --if-empty to skip quietly, or point SCHOUW_DATA_DIR at a "
+                "new directory."
+            )
+        password_hash = hash_password(DEMO_PASSWORD)
+        summary: DemoSummary = write(conn, lambda c: seed(c, local_today(), password_hash))
+        print(
+            f"Demo data loaded into {settings.db_path}: {summary.users} users, "
+            f"{summary.cases} cases, {summary.inspections_today} inspections today.\n"
+        )
+        print_logins(conn)
+        return 0
+    finally:
+        conn.close()
 
 
 def register(sub: Any) -> None:
-    """Add this module's subcommands to the ``schouw`` parser."""
-    _ = sub
+    """Add ``schouw demo`` to the ``schouw`` parser."""
+    p = sub.add_parser("demo", help="load fictional Groningen demo data into an empty database")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (but list the demo logins) when the database already has users",
+    )
+    p.set_defaults(func=cmd_demo)

@@ -345,3 +345,17 @@ def known_agencies(conn: sqlite3.Connection, agency_ids: Iterable[str]) -> set[s
         (_json.encode(wanted).decode(),),
     )
     return {r[0] for r in rows}
+
+
+def set_inspection_status(
+    conn: sqlite3.Connection, case_id: str, inspection_id: str, status: str
+) -> int:
+    """Set an inspection's status (``planned``, ``in_progress``, ``done``, ``cancelled``)."""
+    rev = record_change(conn, "inspection", inspection_id, case_id=case_id)
+    performed = now_iso() if status == "done" else None
+    conn.execute(
+        "UPDATE inspections SET status = ?, performed_at = COALESCE(?, performed_at), rev = ?"
+        " WHERE id = ?",
+        (status, performed, rev, inspection_id),
+    )
+    return rev
