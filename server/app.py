@@ -11,7 +11,6 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
@@ -25,6 +24,7 @@ from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
 from server.db import Database
 from server.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem_response
+from server.lib.openapi_problems import ProblemJsonRenderPlugin
 from server.lib.openapi_router import openapi_router
 from server.lib.security_headers import add_security_headers
 from server.partners.routes import ROUTES as PARTNER_ROUTES
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "application/problem+json (RFC 9457).",
             path="/api/v1",
             openapi_router=openapi_router("/api/v1"),
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[ProblemJsonRenderPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
