@@ -57,8 +57,8 @@ async function refreshBar() {
   $("net").textContent = status.online ? "Online" : "Offline";
   $("net").dataset.online = String(status.online);
   $("unsent").textContent = `${st.unsent} niet verzonden`;
-  $("photo-bytes").textContent = st.photosOpen ? `Foto's: nog ${formatBytes(st.photoBytes)}` : "Foto's: alles verzonden";
-  $("last-sync").textContent = last ? `Gesynchroniseerd ${clock(last)}` : "Nog niet gesynchroniseerd";
+  $("photo-bytes").textContent = st.photosOpen ? `Foto's: nog ${formatBytes(st.photoBytes)}` : "Foto's verzonden";
+  $("last-sync").textContent = last ? `Bijgewerkt ${clock(last)}` : "Nog niet bijgewerkt";
   const safe = $("safe");
   safe.dataset.safe = String(st.safe);
   safe.textContent = st.safe ? "Veilig om in te leveren" : "Werk staat nog op dit toestel";

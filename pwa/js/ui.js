@@ -21,7 +21,7 @@ export function h(tag, attrs = {}, ...children) {
 /** Replace the main view and move focus to its heading (screen readers announce it). */
 export function show(...nodes) {
   const main = document.getElementById("main");
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   const heading = main.querySelector("h1");
   if (heading) document.title = `${heading.textContent} – Schouw`;
   if (heading && !show.quiet) {
