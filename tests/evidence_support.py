@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import io
 import sqlite3
 import struct
+import threading
+import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import uvicorn
+from litestar import Litestar
 from PIL import Image, ImageDraw
 
+from server.app import create_app
 from server.db import Database
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
+from server.settings import Settings
 from server.sync.feed import record_change
 from tests.support import insert_user, seed_agencies
+
+T = TypeVar("T")
 
 TEMPLATE = ("controle-algemeen", 1)
 SHAREABLE_ITEM = "foto-gevel"
@@ -236,3 +248,42 @@ def photo_row(conn: sqlite3.Connection, photo_id: str) -> dict[str, object]:
     """The photo's columns as a dict."""
     row = conn.execute("SELECT * FROM photos WHERE id = ?", (photo_id,)).fetchone()
     return dict(row)
+
+
+@dataclass
+class LiveServer:
+    """The real app served by uvicorn on a loopback port, in a background thread."""
+
+    url: str
+    app: Litestar
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a write unit on the server's database from the test thread."""
+        db: Database = self.app.state.db
+        return asyncio.run(db.write(fn))
+
+    def idle(self) -> None:
+        """Wait until the server's photo jobs are done."""
+        asyncio.run(self.app.state.photos.idle())
+
+
+@contextlib.contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """Serve ``create_app(settings)`` with uvicorn on 127.0.0.1 (a free port)."""
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port: Any = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -167,6 +167,7 @@ async def receive_form(
     try:
         async for chunk in body:
             if chunk:
+                processor.bytes_arrived += len(chunk)
                 parser.write(chunk)
             if state.error is not None:
                 raise state.error

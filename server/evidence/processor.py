@@ -99,8 +99,10 @@ class PhotoProcessor:
         self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="schouw-verify")
         self._tasks: set[asyncio.Task[str]] = set()
         self._loop = asyncio.get_running_loop()
+        # Instrumentation for tests and benchmarks: body bytes that reached the server, and
+        # bytes kept (acknowledged). A client that never re-sends keeps the two equal.
+        self.bytes_arrived = 0
         self.bytes_received = 0
-        """Upload bytes accepted so far (instrumentation for tests and benchmarks)."""
 
     def staging_path(self, upload_id: str) -> Path:
         """Where the bytes of an upload collect until it is complete."""

@@ -220,6 +220,7 @@ class UploadService:
                 async for chunk in body:
                     if not chunk:
                         continue
+                    self.processor.bytes_arrived += len(chunk)
                     if written + len(chunk) > remaining:
                         os.ftruncate(fd, upload.offset)
                         raise too_large(upload.length, TUS_HEADERS)
