@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.audit.log import append
@@ -27,17 +28,39 @@ from server.cases.schemas import (
     SignalDismiss,
     SignalOut,
     SignalPage,
+    SignalStatus,
     StatusChange,
 )
 from server.cases.scope import reader_of
 from server.cases.search import CaseFilters, search_cases
 from server.cases.view import case_view
 from server.db import Database
-from server.lib.errors import FieldError, Unprocessable
+from server.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, Unprocessable
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 Cursor = Annotated[str | None, QueryParameter(max_length=64, description="next_cursor")]
 Filter = Annotated[str | None, QueryParameter(max_length=100)]
+
+
+_PROBLEM_TEXT = {
+    403: "Role does not allow this action",
+    404: "Not found, or the caller is not on the case",
+    409: "Conflicts with the current state",
+    422: "Well-formed but invalid values; errors name the fields",
+}
+
+
+def _problems(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem+json answers of one endpoint."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            description=_PROBLEM_TEXT[code],
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for code in codes
+    }
 
 
 def _db(request: Request[Any, Any, State]) -> Database:
@@ -59,7 +82,7 @@ class SignalController(Controller):
     tags = ["signals"]
     guards = [requires_teamlead]
 
-    @post("/", summary="Record a signal")
+    @post("/", summary="Record a signal", responses=_problems(403, 422))
     async def create(
         self, request: Request[Any, Any, State], data: JSONBody[SignalCreate]
     ) -> SignalOut:
@@ -67,11 +90,11 @@ class SignalController(Controller):
         p = principal_of(request)
         return await _db(request).write(lambda c: service.create_signal(c, p, data))
 
-    @get("/", summary="List signals of my agency")
+    @get("/", summary="List signals of my agency", responses=_problems(403))
     async def list_signals(
         self,
         request: Request[Any, Any, State],
-        status: Filter = None,
+        status: Annotated[SignalStatus | None, QueryParameter()] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> SignalPage:
@@ -91,7 +114,12 @@ class SignalController(Controller):
         )
         return SignalPage(signals=page, next_cursor=next_cursor)
 
-    @post("/{signal_id:str}/dismiss", status_code=200, summary="Dismiss a signal")
+    @post(
+        "/{signal_id:str}/dismiss",
+        status_code=200,
+        summary="Dismiss a signal",
+        responses=_problems(403, 404, 409),
+    )
     async def dismiss(
         self,
         request: Request[Any, Any, State],
@@ -109,7 +137,12 @@ class CaseController(Controller):
     path = "/api/v1/cases"
     tags = ["cases"]
 
-    @post("/", guards=[requires_teamlead], summary="Create a case")
+    @post(
+        "/",
+        guards=[requires_teamlead],
+        summary="Create a case",
+        responses=_problems(403, 404, 409, 422),
+    )
     async def create(
         self, request: Request[Any, Any, State], data: JSONBody[CaseCreate]
     ) -> CaseView:
@@ -121,7 +154,7 @@ class CaseController(Controller):
 
         return await _db(request).write(fn)
 
-    @get("/", summary="List and search my cases")
+    @get("/", summary="List and search my cases", responses=_problems(422))
     async def list_cases(
         self,
         request: Request[Any, Any, State],
@@ -162,7 +195,7 @@ class CaseController(Controller):
         )
         return page
 
-    @get("/{case_id:str}", summary="View a case")
+    @get("/{case_id:str}", summary="View a case", responses=_problems(404))
     async def view(self, request: Request[Any, Any, State], case_id: FromPath[str]) -> CaseView:
         """The case as the caller may see it; 404 when not on it (audited either way)."""
         p = principal_of(request)
@@ -170,7 +203,12 @@ class CaseController(Controller):
         result = "ok" if view is not None else "not-found"
         await _db(request).write(
             lambda c: append(
-                c, p.actor(), "case.view", result=result, object_type="case", object_id=case_id
+                c,
+                p.actor(),
+                "case.view",
+                result=result,
+                object_type="case",
+                object_id=case_id[:64],  # ids are uuid7; never store an arbitrary long path
             )
         )
         if view is None:
@@ -181,7 +219,8 @@ class CaseController(Controller):
         "/{case_id:str}/status",
         guards=[requires_teamlead],
         status_code=200,
-        summary="Change status",
+        summary="Change the status of a case",
+        responses=_problems(403, 404, 422),
     )
     async def status(
         self,
@@ -198,7 +237,12 @@ class CaseController(Controller):
 
         return await _db(request).write(fn)
 
-    @post("/{case_id:str}/inspections", guards=[requires_teamlead], summary="Plan an inspection")
+    @post(
+        "/{case_id:str}/inspections",
+        guards=[requires_teamlead],
+        summary="Plan an inspection",
+        responses=_problems(403, 404, 422),
+    )
     async def plan(
         self,
         request: Request[Any, Any, State],
@@ -218,6 +262,7 @@ class CaseController(Controller):
         "/{case_id:str}/inspections/{inspection_id:str}/inspectors",
         guards=[requires_teamlead],
         summary="Reassign the inspectors of an inspection",
+        responses=_problems(403, 404, 422),
     )
     async def reassign(
         self,
@@ -235,7 +280,12 @@ class CaseController(Controller):
 
         return await _db(request).write(fn)
 
-    @post("/{case_id:str}/interventions", guards=[requires_teamlead], summary="Add an intervention")
+    @post(
+        "/{case_id:str}/interventions",
+        guards=[requires_teamlead],
+        summary="Add an intervention",
+        responses=_problems(403, 404, 422),
+    )
     async def add_intervention(
         self,
         request: Request[Any, Any, State],
@@ -255,6 +305,7 @@ class CaseController(Controller):
         "/{case_id:str}/interventions/{intervention_id:str}",
         guards=[requires_teamlead],
         summary="Update an intervention",
+        responses=_problems(403, 404, 422),
     )
     async def update_intervention(
         self,

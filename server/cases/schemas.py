@@ -13,6 +13,7 @@ Short = Annotated[str, msgspec.Meta(max_length=40)]
 IdList = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
 
 SignalSource = Literal["anonymous", "resident", "partner", "own-observation"]
+SignalStatus = Literal["open", "triaged", "dismissed"]
 CaseStatus = Literal[
     "signal", "selected", "planned", "inspected", "reviewed", "intervention", "closed"
 ]

@@ -8,12 +8,13 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from server.checklists.library import get_template
 from server.checklists.model import Template
 from server.db import Database
-from server.lib.errors import NotFound
+from server.lib.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem
 
 
 class TemplateSummary(msgspec.Struct):
@@ -62,7 +63,18 @@ class TemplateController(Controller):
         db: Database = request.app.state.db
         return await db.read(_list)
 
-    @get("/{slug:str}/{version:int}", summary="Get one checklist template version")
+    @get(
+        "/{slug:str}/{version:int}",
+        summary="Get one checklist template version",
+        responses={
+            404: ResponseSpec(
+                data_container=Problem,
+                description="No such template version",
+                media_type=PROBLEM_MEDIA_TYPE,
+                generate_examples=False,
+            )
+        },
+    )
     async def get_one(
         self, request: Request[Any, Any, State], slug: FromPath[str], version: FromPath[int]
     ) -> Template:
