@@ -137,7 +137,9 @@ def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> Bac
         members: dict[str, dict[str, Any]] = {}
         blobs = blob_bytes = 0
         try:
-            with partial.open("wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+            # Owner-only: the archive holds personal data.
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
                 add_bytes(tar, HEADER, json.dumps(header, indent=2).encode())
                 added = add_file(tar, DB_MEMBER, copy_path)
                 assert added is not None

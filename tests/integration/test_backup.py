@@ -65,6 +65,7 @@ async def test_backup_while_serving_then_restore_into_new_data_dir(tmp_path: Pat
     archive = tmp_path / "backup.tar"
     await _serve_with_data(source, archive)
     assert archive.is_file() and not archive.with_name("backup.tar.partial").exists()
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds personal data
     assert _scalar(source.db_path, "SELECT count(*) FROM audit_events WHERE action='backup'") == 1
 
     target = Settings(data_dir=tmp_path / "target")
