@@ -52,6 +52,7 @@ async function quietly(render) {
 }
 
 async function refreshBar() {
+  if (document.body.dataset.auth === "wiped") return;
   const st = handInState(await outbox(), await photos());
   const last = status.lastSync ?? (await getMeta("last_sync"));
   $("net").textContent = status.online ? "Online" : "Offline";
@@ -72,6 +73,7 @@ async function refreshBar() {
 }
 
 async function logout() {
+  if (document.body.dataset.auth !== "in") return;
   const st = handInState(await outbox(), await photos());
   if ((st.unsent || st.photosOpen) && !window.confirm(`Er staan nog ${st.unsent} wijzigingen en ${st.photosOpen} foto's op dit toestel die de server niet heeft. Uitloggen wist ze definitief. Toch uitloggen?`)) {
     return;
@@ -81,7 +83,8 @@ async function logout() {
   } catch {
     // Offline or token expired: the local wipe below still ends the session on this device.
   }
-  await wipe();
+  // The shell cache holds no user data and keeps the login screen available offline.
+  await deleteDb();
   location.hash = "";
   location.reload();
 }
@@ -92,9 +95,9 @@ async function wipe() {
 }
 
 async function revoked() {
+  document.body.dataset.auth = "wiped";
   await wipe();
   for (const reg of (await navigator.serviceWorker?.getRegistrations?.()) ?? []) await reg.unregister();
-  document.body.dataset.auth = "out";
   show(h("h1", {}, "Toestel ingetrokken"), h("p", { role: "alert" }, "Dit toestel is door de beheerder ingetrokken. Alle gegevens van Schouw zijn van dit toestel gewist. Neem contact op met je teamleider."));
 }
 

@@ -21,9 +21,11 @@ function upgrade(db) {
 }
 
 let dbPromise = null;
+let sealed = false;
 
 /** Open (and create) the database once per page. */
 export function openDb() {
+  if (sealed) return Promise.reject(new Error("local data was wiped"));
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
       const req = indexedDB.open(DB_NAME, DB_VERSION);
@@ -86,8 +88,9 @@ export function all(t, store, index, query) {
   return req(index ? s.index(index).getAll(query) : s.getAll(query));
 }
 
-/** Close and delete the whole database (logout, revoked device). */
+/** Close and delete the whole database (logout, revoked device); it stays closed. */
 export async function deleteDb() {
+  sealed = true;
   if (dbPromise) {
     const db = await dbPromise.catch(() => null);
     db?.close();

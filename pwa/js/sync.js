@@ -14,6 +14,7 @@ export const status = { online: navigator.onLine, syncing: false, lastSync: null
 let timer = null;
 let debounce = null;
 let again = false;
+let stopped = false;
 
 function emit(type, detail) {
   events.dispatchEvent(new CustomEvent(type, { detail }));
@@ -118,6 +119,8 @@ async function runOnce() {
     schedule(waiting ? 1500 : backoffDelay(0));
   } catch (err) {
     if (err instanceof DeviceRevoked) {
+      stopped = true;
+      clearTimeout(timer);
       emit("revoked");
       return;
     }
@@ -141,12 +144,13 @@ async function runOnce() {
 
 function schedule(ms) {
   clearTimeout(timer);
+  if (stopped) return;
   timer = setTimeout(() => syncNow("timer"), ms);
 }
 
 /** Run a sync now unless another tab or call is syncing (then run once more after it). */
 export async function syncNow(reason = "manual") {
-  if (!(await getMeta("auth"))) return;
+  if (stopped || !(await getMeta("auth"))) return;
   if (status.syncing) {
     again = true;
     return;
