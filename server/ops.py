@@ -1,8 +1,9 @@
-"""``schouw client add|revoke|list``, ``schouw backup`` and ``schouw restore``."""
+"""``schouw agency add|list``, ``client add|revoke|list``, ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import sqlite3
 from pathlib import Path
@@ -21,6 +22,17 @@ from server.settings import Settings
 # The partner API is not built yet; these are the permissions a client can be given for it.
 SCOPES = ("signals:write", "cases:read")
 DEFAULT_SCOPES = ("signals:write",)
+# Kinds that checklist templates name in ``agency_kinds``.
+AGENCY_KINDS = (
+    "gemeente",
+    "politie",
+    "rijk",
+    "veiligheidsregio",
+    "omgevingsdienst",
+    "netbeheerder",
+    "uitvoeringsorganisatie",
+)
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def _human(size: int) -> str:
@@ -30,6 +42,45 @@ def _human(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def cmd_agency_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add an agency that users, cases and API clients can belong to."""
+    slug = args.slug
+    if not _SLUG.match(slug) or len(slug) > 64:
+        raise CliError(
+            f"{slug!r} is not a usable slug: lowercase letters, digits and single hyphens, "
+            "e.g. gemeente-groningen"
+        )
+    name = args.name.strip()
+    if not name:
+        raise CliError("--name is empty")
+    conn = connect(settings)
+
+    def add(c: sqlite3.Connection) -> None:
+        if c.execute("SELECT 1 FROM agencies WHERE id = ?", (slug,)).fetchone():
+            raise CliError(f"agency {slug!r} already exists")
+        c.execute("INSERT INTO agencies (id, name, kind) VALUES (?, ?, ?)", (slug, name, args.kind))
+        append(
+            c,
+            SYSTEM,
+            "agency.add",
+            object_type="agency",
+            object_id=slug,
+            detail={"name": name, "kind": args.kind},
+        )
+
+    write(conn, add)
+    print(f"added agency {slug} ({args.kind}): {name}")
+    return 0
+
+
+def cmd_agency_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List agencies."""
+    conn = connect(settings)
+    for r in conn.execute("SELECT id, kind, name FROM agencies ORDER BY id"):
+        print(f"{r['id']:<28} {r['kind']:<24} {r['name']}")
+    return 0
 
 
 def cmd_client_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,7 +185,22 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add ``client``, ``backup`` and ``restore`` to the ``schouw`` parser."""
+    """Add ``agency``, ``client``, ``backup`` and ``restore`` to the ``schouw`` parser."""
+    agency = sub.add_parser(
+        "agency", help="manage agencies", description="Agencies (organisations)."
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = agency.add_parser(
+        "add",
+        help="add an agency",
+        description="Add an agency. Its kind decides which checklist templates apply to it.",
+    )
+    p.add_argument("slug", help="short id, e.g. gemeente-groningen")
+    p.add_argument("--name", required=True, help="full name, e.g. 'Gemeente Groningen'")
+    p.add_argument("--kind", required=True, choices=AGENCY_KINDS, help="kind of organisation")
+    p.set_defaults(func=cmd_agency_add)
+    p = agency.add_parser("list", help="list agencies", description="List agencies.")
+    p.set_defaults(func=cmd_agency_list)
+
     client = sub.add_parser(
         "client", help="manage partner API clients", description="Partner API clients."
     ).add_subparsers(dest="action", required=True, metavar="ACTION")

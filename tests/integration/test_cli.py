@@ -234,3 +234,44 @@ def test_help_lists_the_operations_commands() -> None:
         "audit verify",
     ):
         assert expected in names
+
+
+def test_agency_add_and_list_then_a_user_of_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    added = run_schouw(
+        data,
+        "agency",
+        "add",
+        "gemeente-oldambt",
+        "--name",
+        "Gemeente Oldambt",
+        "--kind",
+        "gemeente",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = run_schouw(data, "agency", "list")
+    assert "gemeente-oldambt" in listed.stdout and "Gemeente Oldambt" in listed.stdout
+    user = run_schouw(
+        data,
+        "user",
+        "add",
+        "gijs",
+        "--agency",
+        "gemeente-oldambt",
+        "--role",
+        "inspector",
+        stdin=PASSWORD,
+    )
+    assert user.returncode == 0, user.stderr
+    again = run_schouw(
+        data, "agency", "add", "gemeente-oldambt", "--name", "X", "--kind", "gemeente"
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad_slug = run_schouw(
+        data, "agency", "add", "Gemeente Oldambt", "--name", "X", "--kind", "rijk"
+    )
+    assert bad_slug.returncode == 1 and "not a usable slug" in bad_slug.stderr
+    bad_kind = run_schouw(data, "agency", "add", "x", "--name", "X", "--kind", "bedrijf")
+    assert bad_kind.returncode == 2 and "invalid choice" in bad_kind.stderr
+    assert _count(data, "SELECT count(*) FROM agencies") == 1
+    assert _count(data, "SELECT count(*) FROM audit_events WHERE action = 'agency.add'") == 1
