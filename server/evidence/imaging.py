@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from server.evidence.exif import ExifFacts, read_exif
 
@@ -30,6 +30,16 @@ DISPLAY_MAX = 2048
 THUMB_QUALITY = 80
 DISPLAY_QUALITY = 85
 _TAIL = 64 * 1024
+# EXIF orientation -> the transpose that shows the photo upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class ImageRejected(Exception):
@@ -186,13 +196,20 @@ def make_derivatives(path: Path, info: ImageInfo) -> Derivatives:
             # (and swallow a decoding error) inside getexif().
             img.load()
             exif = read_exif(img)
-            upright = ImageOps.exif_transpose(img)
             width, height = info.width, info.height
-            if exif.orientation in (5, 6, 7, 8):
-                width, height = height, width
-            # A fresh image carries no info dict: nothing of the original's metadata survives.
-            pixels = Image.new("RGB", upright.size)
-            pixels.paste(_flatten(upright))
+            pixels = _flatten(img)
+            method = _TRANSPOSE.get(exif.orientation)
+            if method is not None:
+                pixels = pixels.transpose(method)
+                if exif.orientation >= 5:
+                    width, height = height, width
+            # Nothing of the original's metadata may survive (JPEG save would copy a comment).
+            pixels.info = {}
+            if max(pixels.size) > DISPLAY_MAX:
+                pixels.thumbnail((DISPLAY_MAX, DISPLAY_MAX), Image.Resampling.BICUBIC)
+            display = _encode(pixels, DISPLAY_QUALITY)
+            pixels.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BICUBIC)
+            thumb = _encode(pixels, THUMB_QUALITY)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -204,9 +221,4 @@ def make_derivatives(path: Path, info: ImageInfo) -> Derivatives:
             "photo-corrupt",
             "De beeldgegevens zijn beschadigd of onvolledig en kunnen niet worden gelezen.",
         ) from None
-    if max(pixels.size) > DISPLAY_MAX:
-        pixels.thumbnail((DISPLAY_MAX, DISPLAY_MAX), Image.Resampling.BICUBIC)
-    display = _encode(pixels, DISPLAY_QUALITY)
-    pixels.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BICUBIC)
-    thumb = _encode(pixels, THUMB_QUALITY)
     return Derivatives(thumb=thumb, display=display, width=width, height=height, exif=exif)

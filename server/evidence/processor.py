@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from server.evidence.imaging import ImageInfo, ImageRejected, inspect_image, mak
 from server.settings import Settings
 
 log = logging.getLogger("schouw.evidence")
+
+BACKGROUND_NICE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,15 @@ def derive_and_install(store: BlobStore, src: Path, job: Job) -> Facts:
     return derived.width, derived.height, derived.exif.time, repo.encode_geo(derived.exif.geo)
 
 
+def _background_priority() -> None:
+    """Lower this worker thread's CPU priority: request handling (uploads, sync) goes first.
+
+    Linux applies niceness per thread; elsewhere this is a no-op.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+
+
 class PhotoProcessor:
     """Owns the photo worker pool and the upload staging directory."""
 
@@ -91,7 +103,9 @@ class PhotoProcessor:
         self.staging.mkdir(parents=True, exist_ok=True)
         self.store.root.mkdir(parents=True, exist_ok=True)
         self._executor = ThreadPoolExecutor(
-            max_workers=settings.photo_workers, thread_name_prefix="schouw-photo"
+            max_workers=settings.photo_workers,
+            thread_name_prefix="schouw-photo",
+            initializer=_background_priority,
         )
         self._slots = asyncio.Semaphore(settings.photo_workers)
         # Final-request checks get their own small pool so verdicts never queue behind

@@ -144,3 +144,18 @@ def test_corrupt_pixel_data_is_refused_at_decode(tmp_path: Path) -> None:
     with pytest.raises(ImageRejected) as rejected:
         make_derivatives(path, info)
     assert rejected.value.slug == "photo-corrupt"
+
+
+@pytest.mark.parametrize(
+    ("orientation", "portrait"), [(1, False), (3, False), (6, True), (8, True)]
+)
+def test_every_orientation_is_shown_upright(
+    tmp_path: Path, orientation: int, portrait: bool
+) -> None:
+    data = noisy_jpeg(900, 600, orientation=orientation)
+    path = _file(tmp_path, data)
+    out = make_derivatives(path, inspect_image(path, len(data), LIMIT))
+    display = Image.open(io.BytesIO(out.display))
+    assert (display.height > display.width) is portrait
+    assert (out.height > out.width) is portrait
+    assert "comment" not in display.info and len(display.getexif()) == 0
