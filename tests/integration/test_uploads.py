@@ -412,3 +412,47 @@ async def test_resume_after_crash_uses_the_durable_offset(
     assert (await patch(client, url, headers, cut, data[cut:])).status_code == 204
     await app.state.photos.idle()
     assert app.state.photos.store.original(sha256(data)).read_bytes() == data
+
+
+async def test_processing_interrupted_by_a_stop_resumes_at_start(settings: Any) -> None:
+    from server.app import create_app
+    from server.evidence import repository as repo
+
+    data = noisy_jpeg(1200, 900)
+    first = create_app(settings)
+    async with AsyncTestClient(app=first) as c1:
+        db: Database = first.state.db
+        headers, photo_id = await setup(c1, db, data)
+        user_id = await db.read(
+            lambda c: c.execute("SELECT id FROM users WHERE username = 'ines'").fetchone()[0]
+        )
+        # The state a stop leaves behind: all bytes staged, the photo received, not processed.
+        upload = repo.Upload(
+            id="a" * 32,
+            photo_id=photo_id,
+            sha256=sha256(data),
+            length=len(data),
+            offset=len(data),
+            agency_id=AGENCY,
+            user_id=user_id,
+            device_id=None,
+            state="processing",
+            error=None,
+            expires_at="2099-01-01T00:00:00.000Z",
+        )
+
+        def fn(conn: sqlite3.Connection) -> None:
+            repo.insert_upload(conn, upload, {})
+            repo.set_photo_state(conn, photo_id, "received", only_from=("expected",))
+
+        await db.write(fn)
+        first.state.photos.staging_path(upload.id).write_bytes(data)
+
+    second = create_app(settings)
+    async with AsyncTestClient(app=second) as c2:
+        await second.state.photos.idle()
+        photo = await second.state.db.read(lambda c: photo_row(c, photo_id))
+        assert photo["state"] == "verified"
+        assert second.state.photos.store.original(sha256(data)).read_bytes() == data
+        resp = await c2.get(f"/api/v1/photos/{photo_id}/thumb", headers=headers)
+        assert resp.status_code == 200
