@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import ETag, State
+from litestar.params import FromPath
 from litestar.response import File
 
 from server.audit.log import append
@@ -110,7 +111,7 @@ def _matches(header: str | None, etag: str) -> bool:
 
 @get("/api/v1/photos/{photo_id:str}/{variant:str}", tags=["evidence"], summary="Photo bytes")
 async def download_photo(
-    request: Request[Any, Any, State], photo_id: str, variant: str
+    request: Request[Any, Any, State], photo_id: FromPath[str], variant: FromPath[str]
 ) -> Response[Any]:
     """``thumb`` (320 px), ``display`` (1600-2048 px) or the byte-exact ``original``."""
     download = await open_photo(

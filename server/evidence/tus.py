@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, delete, head, patch, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.exceptions import InternalServerException
+from litestar.params import FromPath
 
 from server.auth.guards import principal_of
 from server.evidence.errors import (
@@ -168,7 +169,9 @@ class UploadController(Controller):
         return await _create(request)
 
     @head("/{upload_id:str}", summary="Offset of an upload")
-    async def offset(self, request: Request[Any, Any, State], upload_id: str) -> Response[None]:
+    async def offset(
+        self, request: Request[Any, Any, State], upload_id: FromPath[str]
+    ) -> Response[None]:
         """How many bytes the server holds durably."""
         _require_tus(request)
         upload = await _service(request).get(principal_of(request), upload_id)
@@ -180,7 +183,9 @@ class UploadController(Controller):
         request_max_body_size=PATCH_LIMIT,
         summary="Append bytes to an upload",
     )
-    async def append(self, request: Request[Any, Any, State], upload_id: str) -> Response[None]:
+    async def append(
+        self, request: Request[Any, Any, State], upload_id: FromPath[str]
+    ) -> Response[None]:
         """Stream the body to disk at ``Upload-Offset``; 204 with the new offset."""
         _require_tus(request)
         if request.headers.get("content-type", "").split(";")[0].strip() != (
@@ -203,7 +208,9 @@ class UploadController(Controller):
         return Response(None, status_code=204, headers=_headers(upload))
 
     @delete("/{upload_id:str}", status_code=204, summary="Terminate an upload")
-    async def terminate(self, request: Request[Any, Any, State], upload_id: str) -> Response[None]:
+    async def terminate(
+        self, request: Request[Any, Any, State], upload_id: FromPath[str]
+    ) -> Response[None]:
         """tus termination: the unfinished upload and its bytes are removed."""
         _require_tus(request)
         await _service(request).terminate(principal_of(request), upload_id)

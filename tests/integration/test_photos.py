@@ -8,8 +8,7 @@ from typing import Any
 
 from litestar import Litestar, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import MultipartBody
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
@@ -127,10 +126,8 @@ async def test_litestar_own_multipart_still_works_beside_python_multipart() -> N
     assert hasattr(multipart, "PushMultipartParser")
     assert hasattr(python_multipart, "MultipartParser")
 
-    @post("/echo", signature_namespace={"UploadFile": UploadFile})
-    async def echo(
-        data: UploadFile = Body(media_type=RequestEncodingType.MULTI_PART),  # noqa: B008
-    ) -> dict[str, Any]:
+    @post("/echo", signature_namespace={"UploadFile": UploadFile, "MultipartBody": MultipartBody})
+    async def echo(data: MultipartBody[UploadFile]) -> dict[str, Any]:
         content = await data.read()
         return {"name": data.filename, "size": len(content)}
 
