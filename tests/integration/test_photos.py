@@ -233,3 +233,21 @@ async def test_download_caching_and_content(client: Client, app: Litestar, db: D
     assert again.status_code == 304 and again.content == b""
     other = await client.get(f"{url}/thumb", headers={**ines, "If-None-Match": '"nope"'})
     assert other.status_code == 200
+
+
+async def test_multipart_larger_than_the_limit_is_413(tmp_path: Any) -> None:
+    from server.app import create_app
+    from server.settings import Settings
+
+    data = noisy_jpeg(1600, 1200)
+    settings = Settings(data_dir=tmp_path / "data", upload_max_size=len(data) // 2)
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as small:
+        db: Database = app.state.db
+        _, shared, _ = await world_with_photos(db, data)
+        ines = (await login(small, "ines"))["headers"]
+        resp = await form_upload(small, ines, shared, data)
+        assert resp.status_code == 413
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert list(settings.upload_dir.iterdir()) == []
+        assert (await db.read(lambda c: photo_row(c, shared)))["state"] == "expected"

@@ -456,3 +456,19 @@ async def test_processing_interrupted_by_a_stop_resumes_at_start(settings: Any) 
         assert second.state.photos.store.original(sha256(data)).read_bytes() == data
         resp = await c2.get(f"/api/v1/photos/{photo_id}/thumb", headers=headers)
         assert resp.status_code == 200
+
+
+async def test_sweep_removes_old_orphan_staging_files_only(client: Client, app: Litestar) -> None:
+    import os
+    import time
+
+    from server.evidence.janitor import ORPHAN_AGE
+
+    staging = app.state.settings.upload_dir
+    old, fresh = staging / ("b" * 32 + ".bin"), staging / ("c" * 32 + ".bin")
+    old.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"being created right now")
+    past = time.time() - ORPHAN_AGE - 60
+    os.utime(old, (past, past))
+    assert await sweep(app.state.uploads) == 1
+    assert staged(app) == [fresh.name]
