@@ -11,7 +11,8 @@ from litestar.exceptions import InternalServerException
 from server.auth.guards import principal_of
 from server.evidence.downloads import download_photo
 from server.evidence.errors import StreamInterrupted, too_large
-from server.evidence.form import FormResult, boundary_of, receive_form
+from server.evidence.form import FormResult, receive_form
+from server.evidence.form_parser import boundary_of
 from server.evidence.tus import UploadController
 from server.lib.errors import BadRequest
 

@@ -24,7 +24,7 @@ from server.auth.principal import Principal
 from server.db import Database
 from server.evidence import repository as repo
 from server.evidence.access import may_attach
-from server.evidence.blobstore import is_sha256
+from server.evidence.blobstore import is_sha256, write_all
 from server.evidence.errors import (
     TUS_HEADERS,
     ChecksumMismatch,
@@ -53,12 +53,6 @@ def _not_found() -> NotFound:
         slug="upload-not-found",
         headers=TUS_HEADERS,
     )
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class UploadService:
@@ -224,7 +218,7 @@ class UploadService:
                     if written + len(chunk) > remaining:
                         os.ftruncate(fd, upload.offset)
                         raise too_large(upload.length, TUS_HEADERS)
-                    _write_all(fd, chunk)
+                    write_all(fd, chunk)
                     if hasher is not None:
                         hasher.update(chunk)
                     written += len(chunk)
