@@ -104,6 +104,8 @@ async function runOnce() {
   try {
     await push();
     await pull();
+    // A pull can put ops back in the outbox (new server epoch): send them in this round.
+    if ((await pendingOps(1)).length) await push();
     const uploaded = await uploadPending(() => emit("changed"));
     if (uploaded > 0) {
       await pull();

@@ -67,3 +67,32 @@ def outbox(page: Any) -> list[dict[str, Any]]:
         "async () => (await import('/js/store.js')).outbox()"
     )
     return result
+
+
+def api_as(base_url: str, username: str, method: str, path: str, body: Any) -> Any:
+    """Call the API as another user (e.g. a team lead on a laptop)."""
+    import json
+    import urllib.request
+
+    from server.lib.ids import uuid7
+
+    def call(p: str, data: Any, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(
+            base_url + p, data=json.dumps(data).encode(), headers=headers, method=method
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    login = {"username": username, "password": PASSWORD, "device_id": uuid7()}
+    req = urllib.request.Request(
+        base_url + "/api/v1/auth/login",
+        data=json.dumps(login).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        token = json.loads(resp.read())["access_token"]
+    return call(path, body, token)

@@ -45,8 +45,9 @@ def free_port() -> int:
 class Server:
     """The real app in a subprocess; ``stop()`` and ``start()`` simulate losing the network."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.extra_env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -59,6 +60,7 @@ class Server:
             "SCHOUW_DATA_DIR": str(self.data_dir),
             "SCHOUW_HOST": "127.0.0.1",
             "SCHOUW_PORT": str(self.port),
+            **self.extra_env,
         }
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.app import choose, fill, log_in, open_app, open_checklist, sync_and_wait_safe
+from tests.browser.app import (
+    api_as,
+    choose,
+    fill,
+    log_in,
+    open_app,
+    open_checklist,
+    sync_and_wait_safe,
+)
 from tests.browser.conftest import Server
 from tests.browser.seed import World
 
@@ -60,5 +68,19 @@ def test_same_item_conflicts_different_items_do_not(
         assert page.locator(".notice-conflict").count() == 1
         assert page.locator("#block-aantal-aanwezigen [data-marker=conflict]").count() == 1
         assert page.locator("#block-indruk [data-marker=saved]").count() == 1
+
+    # The team lead sends the item back with a comment; it reaches both inspectors' apps.
+    api_as(
+        server.url,
+        "lead",
+        "POST",
+        f"/api/v1/checklists/{world.checklist_id}/comments",
+        {"text": "Tel de aanwezigen opnieuw.", "item_key": "aantal-aanwezigen"},
+    )
+    for page in (anna, bram):
+        page.click("#sync-now")
+        comment = page.locator("#block-aantal-aanwezigen .notice-comment")
+        comment.wait_for()
+        assert comment.inner_text() == "Teamleider: Tel de aanwezigen opnieuw."
     ctx_a.close()
     ctx_b.close()
