@@ -14,7 +14,6 @@ from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
 from server.auth.principal import Principal
 from server.cases import planning, service
-from server.cases.identifiers import InvalidIdentifier
 from server.cases.schemas import (
     CaseCreate,
     CasePage,
@@ -35,7 +34,7 @@ from server.cases.scope import reader_of
 from server.cases.search import CaseFilters, search_cases
 from server.cases.view import case_view
 from server.db import Database
-from server.lib.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, Unprocessable
+from server.lib.errors import PROBLEM_MEDIA_TYPE, Problem
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 Cursor = Annotated[str | None, QueryParameter(max_length=64, description="next_cursor")]
@@ -171,13 +170,7 @@ class CaseController(Controller):
         """Cases the caller is on, filtered and paged (audited as ``case.search``)."""
         p = principal_of(request)
         raw = CaseFilters(status=status, agency=agency, postcode=postcode, kvk=kvk, city=city, q=q)
-        try:
-            filters = raw.normalised()
-        except InvalidIdentifier as exc:
-            field = "postcode" if "Postcode" in str(exc) else "kvk"
-            raise Unprocessable(
-                str(exc), errors=[FieldError(field=field, message=str(exc))]
-            ) from None
+        filters = raw.normalised()
         page = await _db(request).read(
             lambda c: search_cases(c, reader_of(p), filters, cursor, limit)
         )

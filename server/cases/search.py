@@ -8,12 +8,13 @@ from typing import Any
 
 import msgspec
 
-from server.cases.identifiers import check_kvk, check_postcode
+from server.cases.identifiers import InvalidIdentifier, check_kvk, check_postcode
 from server.cases.schemas import CasePage, CaseSummary
 from server.cases.scope import candidate_case_ids, load_case_scopes
 from server.cases.view import subject_of
 from server.cases.visibility import Reader, on_case
 from server.lib.clock import utc_now
+from server.lib.errors import FieldError, Unprocessable
 
 
 def _like(text: str | None) -> str | None:
@@ -35,15 +36,29 @@ class CaseFilters:
     q: str | None = None
 
     def normalised(self) -> CaseFilters:
-        """Identifiers in their stored form (raises InvalidIdentifier when malformed)."""
+        """Identifiers in their stored form; 422 naming the filter when malformed."""
+        try:
+            postcode = check_postcode(self.postcode) if self.postcode else None
+        except InvalidIdentifier as exc:
+            raise _bad_filter("postcode", exc) from None
+        try:
+            kvk = check_kvk(self.kvk) if self.kvk else None
+        except InvalidIdentifier as exc:
+            raise _bad_filter("kvk", exc) from None
         return CaseFilters(
             status=self.status,
             agency=self.agency,
-            postcode=check_postcode(self.postcode) if self.postcode else None,
-            kvk=check_kvk(self.kvk) if self.kvk else None,
+            postcode=postcode,
+            kvk=kvk,
             city=self.city,
             q=self.q,
         )
+
+
+def _bad_filter(field: str, exc: InvalidIdentifier) -> Unprocessable:
+    return Unprocessable(
+        str(exc), slug="invalid-identifier", errors=[FieldError(field=field, message=str(exc))]
+    )
 
 
 def search_cases(

@@ -396,5 +396,8 @@ async def test_list_filters_and_paging(client: Client, db: Database) -> None:
 
     bad = await client.get("/api/v1/cases?postcode=12345", headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "postcode"
+    bad_kvk = await client.get("/api/v1/cases?kvk=123", headers=h)
+    assert bad_kvk.status_code == 422 and bad_kvk.json()["errors"][0]["field"] == "kvk"
+    assert bad_kvk.json()["type"] == "/problems/invalid-identifier"
     too_many = await client.get("/api/v1/cases?limit=5000", headers=h)
     assert too_many.status_code == 400
