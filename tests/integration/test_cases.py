@@ -401,3 +401,40 @@ async def test_list_filters_and_paging(client: Client, db: Database) -> None:
     assert bad_kvk.json()["type"] == "/problems/invalid-identifier"
     too_many = await client.get("/api/v1/cases?limit=5000", headers=h)
     assert too_many.status_code == 400
+
+
+async def test_teamlead_choice_and_role_checks(client: Client, db: Database) -> None:
+    w = await _world(client, db)
+    case = await _create(client, w["h"]["tl_gem"], teamlead_id=w["ids"]["tl_pol"])
+    assert case["teamlead"]["id"] == w["ids"]["tl_pol"]
+    assert "politie" in case["agencies"]
+    resp = await client.post(
+        "/api/v1/cases",
+        json={"reason": REASON, "subject": SUBJECT, "teamlead_id": w["ids"]["ins_gem"]},
+        headers=w["h"]["tl_gem"],
+    )
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "teamlead_id"
+
+    signal = {"source": "resident", "description": "Melding van een bewoner.", "subject": SUBJECT}
+    assert (
+        await client.post("/api/v1/signals", json=signal, headers=w["h"]["ins_gem"])
+    ).status_code == 403
+
+    # a team lead of an agency that is not on the case cannot plan or reassign: 404
+    nvwa_lead = await add_user(db, "tl-nvwa", "nvwa", ["teamlead"])
+    nvwa_headers = (await login(client, "tl-nvwa"))["headers"]
+    plan = {
+        "date": "2026-05-04",
+        "checklists": [{"agency": "nvwa", "template": "nvwa-hygiene-tabak@1"}],
+        "inspectors": [w["ids"]["ins_nvwa"]],
+    }
+    resp = await client.post(
+        f"/api/v1/cases/{case['id']}/inspections", json=plan, headers=nvwa_headers
+    )
+    assert resp.status_code == 404
+    resp = await client.put(
+        f"/api/v1/cases/{case['id']}/inspections/{nvwa_lead}/inspectors",
+        json={"inspectors": []},
+        headers=w["h"]["tl_gem"],
+    )
+    assert resp.status_code == 404 and resp.json()["type"] == "/problems/inspection-not-found"
