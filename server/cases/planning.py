@@ -8,6 +8,7 @@ import msgspec
 
 from server.audit.log import append
 from server.auth.principal import Principal
+from server.cases import lookups
 from server.cases import repository as repo
 from server.cases.lifecycle import check_date, check_time, parse_template_ref
 from server.cases.schemas import (
@@ -28,7 +29,7 @@ def _check_inspectors(
     conn: sqlite3.Connection, inspectors: list[str], agencies: set[str]
 ) -> list[str]:
     """Active users of the inspection's agencies with a field role; 422 naming the others."""
-    users = repo.load_users(conn, inspectors)
+    users = lookups.load_users(conn, inspectors)
     errors: list[FieldError] = []
     for i, user_id in enumerate(inspectors):
         user = users.get(user_id)

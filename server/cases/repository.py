@@ -302,51 +302,6 @@ def upsert_intervention(
     return rev
 
 
-def find_possible_duplicates(
-    conn: sqlite3.Connection, subject: Subject, exclude: str | None = None
-) -> list[str]:
-    """Open cases about the same business (KvK) or the same address, for the team lead."""
-    ids: set[str] = set()
-    if subject.business is not None and subject.business.kvk:
-        for (case_id,) in conn.execute(
-            "SELECT id FROM cases WHERE kvk = ? AND status != 'closed'", (subject.business.kvk,)
-        ):
-            ids.add(case_id)
-    address = subject.address
-    if address is not None:
-        for (case_id,) in conn.execute(
-            "SELECT id FROM cases WHERE postcode = ? AND huisnummer = ?"
-            " AND COALESCE(toevoeging, '') = ? AND status != 'closed'",
-            (address.postcode, address.huisnummer, address.toevoeging or ""),
-        ):
-            ids.add(case_id)
-    ids.discard(exclude or "")
-    return sorted(ids)
-
-
-def load_users(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
-    """Users by id (id, name, agency_id, roles, disabled_at); unknown ids are absent."""
-    wanted = list(dict.fromkeys(user_ids))
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        "SELECT id, name, agency_id, roles, disabled_at FROM users"
-        " WHERE id IN (SELECT value FROM json_each(?))",
-        (_json.encode(wanted).decode(),),
-    ).fetchall()
-    return {r["id"]: r for r in rows}
-
-
-def known_agencies(conn: sqlite3.Connection, agency_ids: Iterable[str]) -> set[str]:
-    """The subset of ``agency_ids`` that exist."""
-    wanted = list(dict.fromkeys(agency_ids))
-    rows = conn.execute(
-        "SELECT id FROM agencies WHERE id IN (SELECT value FROM json_each(?))",
-        (_json.encode(wanted).decode(),),
-    )
-    return {r[0] for r in rows}
-
-
 def set_inspection_status(
     conn: sqlite3.Connection, case_id: str, inspection_id: str, status: str
 ) -> int:

@@ -12,6 +12,7 @@ import msgspec
 
 from server.audit.log import append
 from server.auth.principal import Principal
+from server.cases import lookups
 from server.cases import repository as repo
 from server.cases.lifecycle import check_transition
 from server.cases.reference import next_case_reference
@@ -42,7 +43,7 @@ def case_for_teamlead(conn: sqlite3.Connection, principal: Principal, case_id: s
 
 def check_agencies(conn: sqlite3.Connection, agencies: list[str], field: str) -> None:
     """422 naming every unknown agency slug."""
-    known = repo.known_agencies(conn, agencies)
+    known = lookups.known_agencies(conn, agencies)
     errors = [
         FieldError(field=f"{field}[{i}]", message=f"onbekende organisatie {a!r}")
         for i, a in enumerate(agencies)
@@ -157,7 +158,7 @@ def create_case(conn: sqlite3.Connection, principal: Principal, data: CaseCreate
     check_agencies(conn, agencies, "agencies")
     teamlead_id = data.teamlead_id or principal.user_id
     if teamlead_id != principal.user_id:
-        user = repo.load_users(conn, [teamlead_id]).get(teamlead_id)
+        user = lookups.load_users(conn, [teamlead_id]).get(teamlead_id)
         if (
             user is None
             or user["disabled_at"]
@@ -183,7 +184,7 @@ def create_case(conn: sqlite3.Connection, principal: Principal, data: CaseCreate
         created_by=principal.user_id,
         teamlead_id=teamlead_id,
         signal_id=signal.id if signal else None,
-        possible_duplicates=repo.find_possible_duplicates(conn, subject, exclude=case_id),
+        possible_duplicates=lookups.find_possible_duplicates(conn, subject, exclude=case_id),
     )
     repo.add_case_agencies(conn, case_id, agencies)
     if signal is not None:
