@@ -1,4 +1,4 @@
-"""HTTP endpoints of signals and cases: thin, they delegate to services and read paths."""
+"""HTTP endpoints of cases: thin, they delegate to services and read paths."""
 
 from __future__ import annotations
 
@@ -23,11 +23,6 @@ from server.cases.schemas import (
     InspectorsChange,
     InterventionCreate,
     InterventionUpdate,
-    SignalCreate,
-    SignalDismiss,
-    SignalOut,
-    SignalPage,
-    SignalStatus,
     StatusChange,
 )
 from server.cases.scope import reader_of
@@ -49,7 +44,7 @@ _PROBLEM_TEXT = {
 }
 
 
-def _problems(*codes: int) -> dict[int, ResponseSpec]:
+def problems(*codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the problem+json answers of one endpoint."""
     return {
         code: ResponseSpec(
@@ -62,7 +57,7 @@ def _problems(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
-def _db(request: Request[Any, Any, State]) -> Database:
+def database(request: Request[Any, Any, State]) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -72,62 +67,6 @@ def _view_after(conn: sqlite3.Connection, principal: Principal, case_id: str) ->
     if view is None:  # the caller just changed it, so they are on it
         raise service.case_not_found(case_id)
     return view
-
-
-class SignalController(Controller):
-    """Signals (meldingen) of the team lead's agency."""
-
-    path = "/api/v1/signals"
-    tags = ["signals"]
-    guards = [requires_teamlead]
-
-    @post("/", summary="Record a signal", responses=_problems(403, 422))
-    async def create(
-        self, request: Request[Any, Any, State], data: JSONBody[SignalCreate]
-    ) -> SignalOut:
-        """A new open signal; anonymous reports store no reporter identity."""
-        p = principal_of(request)
-        return await _db(request).write(lambda c: service.create_signal(c, p, data))
-
-    @get("/", summary="List signals of my agency", responses=_problems(403))
-    async def list_signals(
-        self,
-        request: Request[Any, Any, State],
-        status: Annotated[SignalStatus | None, QueryParameter()] = None,
-        cursor: Cursor = None,
-        limit: Limit = 50,
-    ) -> SignalPage:
-        """Signals of the caller's agency, newest first (audited as a search)."""
-        p = principal_of(request)
-        page, next_cursor = await _db(request).read(
-            lambda c: service.list_signals(c, p.agency_id, status, cursor, limit)
-        )
-        await _db(request).write(
-            lambda c: append(
-                c,
-                p.actor(),
-                "signal.search",
-                object_type="signal",
-                detail={"status": status, "results": len(page)},
-            )
-        )
-        return SignalPage(signals=page, next_cursor=next_cursor)
-
-    @post(
-        "/{signal_id:str}/dismiss",
-        status_code=200,
-        summary="Dismiss a signal",
-        responses=_problems(403, 404, 409),
-    )
-    async def dismiss(
-        self,
-        request: Request[Any, Any, State],
-        signal_id: FromPath[str],
-        data: JSONBody[SignalDismiss],
-    ) -> SignalOut:
-        """Close an open signal without a case, with a reason."""
-        p = principal_of(request)
-        return await _db(request).write(lambda c: service.dismiss_signal(c, p, signal_id, data))
 
 
 class CaseController(Controller):
@@ -140,7 +79,7 @@ class CaseController(Controller):
         "/",
         guards=[requires_teamlead],
         summary="Create a case",
-        responses=_problems(403, 404, 409, 422),
+        responses=problems(403, 404, 409, 422),
     )
     async def create(
         self, request: Request[Any, Any, State], data: JSONBody[CaseCreate]
@@ -151,9 +90,9 @@ class CaseController(Controller):
         def fn(c: sqlite3.Connection) -> CaseView:
             return _view_after(c, p, service.create_case(c, p, data))
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)
 
-    @get("/", summary="List and search my cases", responses=_problems(422))
+    @get("/", summary="List and search my cases", responses=problems(422))
     async def list_cases(
         self,
         request: Request[Any, Any, State],
@@ -171,10 +110,10 @@ class CaseController(Controller):
         p = principal_of(request)
         raw = CaseFilters(status=status, agency=agency, postcode=postcode, kvk=kvk, city=city, q=q)
         filters = raw.normalised()
-        page = await _db(request).read(
+        page = await database(request).read(
             lambda c: search_cases(c, reader_of(p), filters, cursor, limit)
         )
-        await _db(request).write(
+        await database(request).write(
             lambda c: append(
                 c,
                 p.actor(),
@@ -188,13 +127,13 @@ class CaseController(Controller):
         )
         return page
 
-    @get("/{case_id:str}", summary="View a case", responses=_problems(404))
+    @get("/{case_id:str}", summary="View a case", responses=problems(404))
     async def view(self, request: Request[Any, Any, State], case_id: FromPath[str]) -> CaseView:
         """The case as the caller may see it; 404 when not on it (audited either way)."""
         p = principal_of(request)
-        view = await _db(request).read(lambda c: case_view(c, reader_of(p), case_id))
+        view = await database(request).read(lambda c: case_view(c, reader_of(p), case_id))
         result = "ok" if view is not None else "not-found"
-        await _db(request).write(
+        await database(request).write(
             lambda c: append(
                 c,
                 p.actor(),
@@ -213,7 +152,7 @@ class CaseController(Controller):
         guards=[requires_teamlead],
         status_code=200,
         summary="Change the status of a case",
-        responses=_problems(403, 404, 422),
+        responses=problems(403, 404, 422),
     )
     async def status(
         self,
@@ -228,13 +167,13 @@ class CaseController(Controller):
             service.change_status(c, p, case_id, data)
             return _view_after(c, p, case_id)
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)
 
     @post(
         "/{case_id:str}/inspections",
         guards=[requires_teamlead],
         summary="Plan an inspection",
-        responses=_problems(403, 404, 422),
+        responses=problems(403, 404, 422),
     )
     async def plan(
         self,
@@ -249,13 +188,13 @@ class CaseController(Controller):
             planning.plan_inspection(c, p, case_id, data)
             return _view_after(c, p, case_id)
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)
 
     @put(
         "/{case_id:str}/inspections/{inspection_id:str}/inspectors",
         guards=[requires_teamlead],
         summary="Reassign the inspectors of an inspection",
-        responses=_problems(403, 404, 422),
+        responses=problems(403, 404, 422),
     )
     async def reassign(
         self,
@@ -271,13 +210,13 @@ class CaseController(Controller):
             planning.reassign_inspectors(c, p, case_id, inspection_id, data)
             return _view_after(c, p, case_id)
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)
 
     @post(
         "/{case_id:str}/interventions",
         guards=[requires_teamlead],
         summary="Add an intervention",
-        responses=_problems(403, 404, 422),
+        responses=problems(403, 404, 422),
     )
     async def add_intervention(
         self,
@@ -292,13 +231,13 @@ class CaseController(Controller):
             planning.add_intervention(c, p, case_id, data)
             return _view_after(c, p, case_id)
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)
 
     @patch(
         "/{case_id:str}/interventions/{intervention_id:str}",
         guards=[requires_teamlead],
         summary="Update an intervention",
-        responses=_problems(403, 404, 422),
+        responses=problems(403, 404, 422),
     )
     async def update_intervention(
         self,
@@ -314,4 +253,4 @@ class CaseController(Controller):
             planning.update_intervention(c, p, case_id, intervention_id, data)
             return _view_after(c, p, case_id)
 
-        return await _db(request).write(fn)
+        return await database(request).write(fn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.cases.controllers import CaseController, SignalController
+from server.cases.controllers import CaseController
+from server.cases.signals import SignalController
 
 ROUTES: list[Any] = [SignalController, CaseController]
