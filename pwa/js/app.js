@@ -40,6 +40,25 @@ async function route() {
   await refreshBar();
 }
 
+let refreshTimer = null;
+
+/** Re-render the current screen from IndexedDB after sync news, without disturbing input. */
+function refreshView() {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    if (document.body.dataset.auth !== "in" || document.body.dataset.busy) return;
+    const el = document.activeElement;
+    const typing = el?.tagName === "TEXTAREA" || (el?.tagName === "INPUT" && !["radio", "checkbox", "file"].includes(el.type));
+    const draft = Array.from(document.querySelectorAll(".notes textarea")).some((t) => t.value.trim());
+    if (typing || draft) return;
+    const [, name, id] = location.hash.split("/");
+    if (name === "checklist" && id) checklistView(id, { keepFocus: true });
+    else if (!name || name === "vandaag") quietly(todayView);
+    else if (name === "aandacht") quietly(() => attentionView(route));
+  }, 300);
+}
+
 async function quietly(render) {
   const focused = document.activeElement?.id;
   show.quiet = true;
@@ -146,14 +165,10 @@ async function boot() {
     $("banner").hidden = false;
   });
   events.addEventListener("status", () => {
-    if (status.syncing || document.body.dataset.auth !== "in") return;
-    const tag = document.activeElement?.tagName;
-    const typing = tag === "TEXTAREA" || (tag === "INPUT" && !["radio", "checkbox", "file"].includes(document.activeElement.type));
-    if (typing) return;
-    const [, name, id] = location.hash.split("/");
-    if (name === "checklist" && id) checklistView(id, { keepFocus: true });
-    else if (!name || name === "vandaag") quietly(todayView);
-    else if (name === "aandacht") quietly(() => attentionView(route));
+    if (!status.syncing) refreshView();
+  });
+  events.addEventListener("changed", () => {
+    if (location.hash.startsWith("#/checklist/")) refreshView(); // upload progress bars
   });
   window.addEventListener("hashchange", route);
   iosHint();

@@ -164,6 +164,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   });
   const focusedId = keepFocus ? document.activeElement?.id : null;
   const scroll = window.scrollY;
+  const openNotes = Array.from(document.querySelectorAll("details.notes[open]"), (d) => d.id);
   show.quiet = keepFocus;
   show(
     h("p", {}, h("a", { href: `#/controle/${cl.inspection_id}` }, "← Terug naar de controle")),
@@ -179,6 +180,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     submitted ? null : h("div", { class: "submit-bar" }, submit),
   );
   show.quiet = false;
+  for (const noteId of openNotes) document.getElementById(noteId)?.setAttribute("open", "");
   if (keepFocus) {
     window.scrollTo(0, scroll);
     if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });

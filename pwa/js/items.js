@@ -107,6 +107,7 @@ function signaturePad(item, ctx) {
   };
   canvas.addEventListener("pointerdown", (e) => {
     drawing = true;
+    document.body.dataset.busy = "signature"; // no re-render may wipe a signature being drawn
     g.beginPath();
     g.moveTo(...pos(e));
   });
@@ -124,10 +125,12 @@ function signaturePad(item, ctx) {
     canvas.toBlob((b) => b && ctx.onPhoto(new File([b], "handtekening.png", { type: "image/png" })), "image/png");
     g.clearRect(0, 0, canvas.width, canvas.height);
     drawn = false;
+    delete document.body.dataset.busy;
   };
   const clear = () => {
     g.clearRect(0, 0, canvas.width, canvas.height);
     drawn = false;
+    delete document.body.dataset.busy;
   };
   return h("div", { class: "signature-pad" }, canvas, h("div", { class: "actions" },
     h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: save }, "Handtekening opslaan"),
@@ -141,7 +144,7 @@ function notesBlock(item, ctx) {
   add.addEventListener("click", () => {
     if (text.value.trim()) ctx.onNote(text.value.trim());
   });
-  return h("details", { class: "notes" },
+  return h("details", { class: "notes", id: `notes-${item.key}` },
     h("summary", {}, ctx.notes.length ? `Notities (${ctx.notes.length})` : "Notitie toevoegen"),
     h("ul", {}, ctx.notes.map((n) => h("li", {}, n.text))),
     h("label", { for: id }, "Nieuwe notitie"), text, add);

@@ -6,6 +6,16 @@ import { getMeta, markSeen, outbox, patchPhoto, photos } from "./store.js";
 import { status } from "./sync.js";
 import { clock, h, show } from "./ui.js";
 
+const TRIGGERS = {
+  start: "app gestart",
+  online: "verbinding terug",
+  visible: "app weer geopend",
+  timer: "automatisch",
+  edit: "na een wijziging",
+  manual: "Nu synchroniseren",
+  background: "achtergrond",
+};
+
 /** Rejected ops and refused photos, each with the server's reason. */
 export async function attentionView(rerender) {
   const rejected = (await outbox()).filter((o) => o.state === "rejected");
@@ -48,6 +58,7 @@ export async function statusView(onLogout) {
       h("dt", {}, "Laatst gesynchroniseerd"), h("dd", {}, last ? clock(last) : "nog niet"),
       h("dt", {}, "Opslag op dit toestel"), h("dd", {}, est.usage != null ? `${formatBytes(est.usage)} van ${formatBytes(est.quota ?? 0)}` : "onbekend"),
       h("dt", {}, "Blijvende opslag"), h("dd", {}, persisted ? "Ja" : "Nee (de browser kan gegevens opruimen)"),
+      status.trigger ? [h("dt", {}, "Laatste aanleiding"), h("dd", {}, TRIGGERS[status.trigger] ?? status.trigger)] : null,
       status.error ? [h("dt", {}, "Laatste fout"), h("dd", {}, status.error)] : null),
     h("h2", {}, "Uitloggen"),
     h("p", {}, st.unsent || st.photosOpen ? "Let op: er staat nog werk op dit toestel dat de server niet heeft." : "Alles staat op de server."),

@@ -161,7 +161,8 @@ export async function syncNow(reason = "manual") {
     if (lock === null) return; // another tab holds the lock and is syncing
     do {
       again = false;
-      await runOnce(reason);
+      status.trigger = reason; // shown on the Status screen
+      await runOnce();
     } while (again);
   };
   if (navigator.locks?.request) {

@@ -55,8 +55,15 @@ def test_same_item_conflicts_different_items_do_not(
     answers = server.query(
         "SELECT item_key, value FROM answers WHERE checklist_id = ?", (world.checklist_id,)
     )
+    # Applied in arrival order (whichever phone reached the server last); both values are
+    # kept in the conflict.
+    arrived = [
+        json.loads(r["payload"])
+        for r in server.query("SELECT payload FROM ops WHERE kind = 'set_answer' ORDER BY rowid")
+    ]
+    last = [op["value"] for op in arrived if op["item_key"] == "aantal-aanwezigen"][-1]
     assert {r["item_key"]: json.loads(r["value"]) for r in answers} == {
-        "aantal-aanwezigen": 5,  # applied in arrival order; both values kept in the conflict
+        "aantal-aanwezigen": last,
         "indruk": "op-orde",
         "eindtijd": "11:45",
     }
