@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request, post
@@ -33,7 +34,7 @@ async def upload_form(request: Request[Any, Any, State]) -> FormResult:
     if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
         raise too_large(limit)
 
-    async def body() -> Any:
+    async def body() -> AsyncIterator[bytes]:
         total = 0
         try:
             async for chunk in request.stream():
