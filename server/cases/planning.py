@@ -17,7 +17,9 @@ from server.cases.schemas import (
     InterventionCreate,
     InterventionUpdate,
 )
+from server.cases.scope import load_case_scope
 from server.cases.service import case_for_teamlead, check_agencies
+from server.cases.visibility import CaseScope, Reader, full_access, on_case
 from server.checklists.library import get_template
 from server.lib.errors import FieldError, Forbidden, NotFound, Unprocessable
 from server.lib.ids import uuid7
@@ -132,7 +134,7 @@ def reassign_inspectors(
     data: InspectorsChange,
 ) -> None:
     """Replace the inspectors of an inspection (grants and evictions in the same write)."""
-    case_for_teamlead(conn, principal, case_id)
+    before = case_for_teamlead(conn, principal, case_id)
     row = conn.execute(
         "SELECT id FROM inspections WHERE id = ? AND case_id = ?", (inspection_id, case_id)
     ).fetchone()
@@ -148,6 +150,8 @@ def reassign_inspectors(
     }
     inspectors = _check_inspectors(conn, list(data.inspectors), agencies)
     added, removed, _ = repo.replace_inspectors(conn, case_id, inspection_id, inspectors)
+    after = load_case_scope(conn, case_id) or before  # the case exists: we just changed it
+    _record_access_changes(conn, before, after, added, removed)
     append(
         conn,
         principal.actor(),
@@ -155,6 +159,50 @@ def reassign_inspectors(
         object_type="inspection",
         object_id=inspection_id,
         detail={"case_id": case_id, "added": added, "removed": removed},
+    )
+
+
+def _record_access_changes(
+    conn: sqlite3.Connection,
+    before: CaseScope,
+    after: CaseScope,
+    added: list[str],
+    removed: list[str],
+) -> None:
+    """Grants for new inspectors; evictions decided by the projection, before vs. after.
+
+    A removed user who is no longer on the case loses the case; one who still is (another
+    inspection, team lead) loses only the checklists they no longer fully see.
+    """
+    users = lookups.load_users(conn, removed)
+    case_evictions: list[str] = []
+    checklist_evictions: list[tuple[str, str]] = []
+    old = {c.checklist_id: c for c in before.checklists}
+    for user_id in removed:
+        row = users[user_id]
+        reader = Reader(
+            kind="user",
+            agency_id=row["agency_id"],
+            user_id=user_id,
+            roles=frozenset(msgspec.json.decode(row["roles"])),
+        )
+        if not on_case(reader, after):
+            case_evictions.append(user_id)
+            continue
+        for checklist in after.checklists:
+            previous = old.get(checklist.checklist_id)
+            if (
+                previous is not None
+                and full_access(reader, before, previous)
+                and not full_access(reader, after, checklist)
+            ):
+                checklist_evictions.append((user_id, checklist.checklist_id))
+    repo.record_access_changes(
+        conn,
+        after.case_id,
+        grants=added,
+        case_evictions=case_evictions,
+        checklist_evictions=checklist_evictions,
     )
 
 

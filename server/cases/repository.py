@@ -148,8 +148,8 @@ def replace_inspectors(
 ) -> tuple[list[str], list[str], int]:
     """Set an inspection's inspectors; return ``(added, removed, rev)``.
 
-    Newly assigned users get a ``grant`` row. Removed users get an ``evict`` row unless they
-    still reach the case another way (another inspection of it, or being its team lead).
+    Only the rows and the inspection's change; which ``grant``/``evict`` rows follow is the
+    caller's decision (see :func:`record_access_changes`).
     """
     wanted = list(dict.fromkeys(inspectors))
     current = inspection_inspectors(conn, inspection_id)
@@ -167,25 +167,32 @@ def replace_inspectors(
         )
     rev = record_change(conn, "inspection", inspection_id, case_id=case_id)
     conn.execute("UPDATE inspections SET rev = ? WHERE id = ?", (rev, inspection_id))
-    for user_id in added:
-        record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
-    for user_id in removed:
-        if not _still_on_case(conn, case_id, user_id):
-            record_change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
     return added, removed, rev
 
 
-def _still_on_case(conn: sqlite3.Connection, case_id: str, user_id: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM inspection_inspectors ii JOIN inspections i ON i.id = ii.inspection_id"
-        " WHERE i.case_id = ? AND ii.user_id = ?"
-        " UNION SELECT 1 FROM cases WHERE id = ? AND teamlead_id = ?"
-        " UNION SELECT 1 FROM users u, json_each(u.roles) r, case_agencies ca"
-        " WHERE u.id = ? AND r.value = 'teamlead' AND ca.case_id = ?"
-        " AND ca.agency_id = u.agency_id",
-        (case_id, user_id, case_id, user_id, user_id, case_id),
-    ).fetchone()
-    return row is not None
+def record_access_changes(
+    conn: sqlite3.Connection,
+    case_id: str,
+    *,
+    grants: Iterable[str] = (),
+    case_evictions: Iterable[str] = (),
+    checklist_evictions: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Write ``grant`` rows (per user), case ``evict`` rows (per user) and checklist ``evict``
+    rows (per ``(user, checklist)``), addressed to those users."""
+    for user_id in grants:
+        record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
+    for user_id in case_evictions:
+        record_change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
+    for user_id, checklist_id in checklist_evictions:
+        record_change(
+            conn,
+            "evict",
+            checklist_id,
+            case_id=case_id,
+            checklist_id=checklist_id,
+            user_id=user_id,
+        )
 
 
 def insert_checklist(

@@ -438,3 +438,38 @@ async def test_teamlead_choice_and_role_checks(client: Client, db: Database) -> 
         headers=w["h"]["tl_gem"],
     )
     assert resp.status_code == 404 and resp.json()["type"] == "/problems/inspection-not-found"
+
+
+async def test_reassign_within_the_case_evicts_only_the_checklist(
+    client: Client, db: Database
+) -> None:
+    w = await _world(client, db)
+    case = await _create(client, w["h"]["tl_gem"])
+    first = await _plan(client, w, case["id"])
+    second = await _plan(client, w, case["id"])  # a second visit, same inspectors
+    visit = first["inspections"][0]["id"]
+    assert len(second["inspections"]) == 2
+    gemeente_checklist = next(
+        c["id"]
+        for c in first["inspections"][0]["checklists"]
+        if c["agency_id"] == "gemeente-groningen"
+    )
+    resp = await client.put(
+        f"/api/v1/cases/{case['id']}/inspections/{visit}/inspectors",
+        json={"inspectors": [w["ids"]["ins_pol"]]},
+        headers=w["h"]["tl_gem"],
+    )
+    assert resp.status_code == 200, resp.text
+    evictions = await db.read(
+        lambda c: [
+            (r[0], r[1])
+            for r in c.execute(
+                "SELECT entity_id, checklist_id FROM changes WHERE kind = 'evict' AND user_id = ?",
+                (w["ids"]["ins_gem"],),
+            )
+        ]
+    )
+    # still on the case through the second visit: only the first visit's checklist goes
+    assert evictions == [(gemeente_checklist, gemeente_checklist)]
+    still = await client.get(f"/api/v1/cases/{case['id']}", headers=w["h"]["ins_gem"])
+    assert still.status_code == 200
