@@ -68,6 +68,12 @@ async def test_demo_user_logs_in_and_sees_todays_case(
         agencies = {c["agency_id"] for c in body["inspections"][0]["checklists"]}
         assert {"politie", "belastingdienst", "nvwa", "brandweer", "gemeente-groningen"} == agencies
 
+        # the field app's pull carries the demo cases assigned to her
+        pull = await client.get("/api/v1/sync/pull?limit=500", headers=headers)
+        assert pull.status_code == 200, pull.text
+        pulled = {c["id"] for c in pull.json()["changes"] if c["kind"] == "case"}
+        assert shisha["id"] in pulled
+
         # a user of an agency that is not on the case gets 404
         other = await client.get(
             f"/api/v1/cases/{shisha['id']}", headers=await _login(client, "yvonne")
