@@ -65,8 +65,13 @@ class BlobStore:
         fsync_dir(dst.parent)
         return dst
 
-    def write_derived(self, sha256: str, variant: str, data: bytes) -> Path:
-        """Write a derivative atomically (temporary name, fsync, rename)."""
+    def write_derived(
+        self, sha256: str, variant: str, data: bytes, *, sync_dir: bool = True
+    ) -> Path:
+        """Write a derivative atomically (temporary name, fsync, rename).
+
+        ``sync_dir=False`` leaves the directory fsync to a later write in the same folder.
+        """
         dst = self.derived(sha256, variant)
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(6)}.tmp")
@@ -79,7 +84,8 @@ class BlobStore:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-        fsync_dir(dst.parent)
+        if sync_dir:
+            fsync_dir(dst.parent)
         return dst
 
     def complete(self, sha256: str) -> bool:

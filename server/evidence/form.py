@@ -8,6 +8,7 @@ before ``file``, so that nothing is written for a caller who may not attach the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -83,7 +84,7 @@ async def receive_form(
         if not state.finished or not state.file_done or photo is None:
             raise bad_form("Het formulier is onvolledig: photo_id, sha256 en file zijn nodig.")
         if state.fd is not None:
-            os.fsync(state.fd)
+            await asyncio.to_thread(os.fsync, state.fd)
         return await _finish(processor, principal, photo, upload_id, state)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -74,11 +74,10 @@ def derive_and_install(store: BlobStore, src: Path, job: Job) -> Facts:
     """
     source = src if src.is_file() else store.original(job.sha256)
     derived = make_derivatives(source, job.info)
-    store.write_derived(job.sha256, "display", derived.display)
+    store.write_derived(job.sha256, "display", derived.display, sync_dir=False)
     store.write_derived(job.sha256, "thumb", derived.thumb)
     if source == src:
-        with src.open("rb+") as fh:
-            os.fsync(fh.fileno())
+        # The staged bytes were fsynced before the upload was acknowledged.
         store.install_original(src, job.sha256)
     return derived.width, derived.height, derived.exif.time, repo.encode_geo(derived.exif.geo)
 
