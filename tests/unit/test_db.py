@@ -1,0 +1,98 @@
+"""The database layer on real SQLite files: group commit, isolation of failing units, readers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from server.cli import write as cli_write
+from server.db import Database
+from server.db.database import open_sync
+from server.db.migrate import available
+from server.lib.errors import Conflict
+
+
+def _insert(name: str, fail: bool = False) -> Callable[[sqlite3.Connection], str]:
+    def fn(conn: sqlite3.Connection) -> str:
+        conn.execute(
+            "INSERT INTO agencies (id, name, kind) VALUES (?, ?, 'gemeente')", (name, name)
+        )
+        if fail:
+            raise Conflict(f"{name} faalt")
+        return name
+
+    return fn
+
+
+async def test_a_failing_unit_rolls_back_alone(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        # Queued together, so they share one transaction; each has its own savepoint.
+        results = await asyncio.gather(
+            *(db.write(_insert(f"a{i}", fail=(i == 3))) for i in range(8)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[3], Conflict) and results[3].detail == "a3 faalt"
+        ok: list[object] = [r for i, r in enumerate(results) if i != 3]
+        assert ok == [f"a{i}" for i in range(8) if i != 3]
+        names = await db.read(lambda c: [r[0] for r in c.execute("SELECT id FROM agencies")])
+        assert sorted(names) == sorted(f"a{i}" for i in range(8) if i != 3)
+    finally:
+        await db.close()
+
+
+async def test_writes_survive_close_and_reopen(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    await db.write(_insert("blijft"))
+    await db.close()
+    assert not (tmp_path / "t.db-wal").exists() or (tmp_path / "t.db-wal").stat().st_size == 0
+    conn = sqlite3.connect(tmp_path / "t.db")
+    assert conn.execute("SELECT id FROM agencies").fetchall() == [("blijft",)]
+    conn.close()
+
+
+async def test_readers_are_read_only_and_pragmas_are_set(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+            await db.read(lambda c: c.execute("INSERT INTO agencies VALUES ('x', 'x', 'gemeente')"))
+        pragmas = await db.write(
+            lambda c: (
+                c.execute("PRAGMA journal_mode").fetchone()[0],
+                c.execute("PRAGMA synchronous").fetchone()[0],
+                c.execute("PRAGMA foreign_keys").fetchone()[0],
+            )
+        )
+        assert pragmas == ("wal", 2, 1)  # WAL, synchronous=FULL, foreign keys enforced
+    finally:
+        await db.close()
+
+
+async def test_a_database_newer_than_the_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    conn = open_sync(path)
+    conn.execute(f"PRAGMA user_version = {len(available()) + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this program"):
+        await Database.open(path)
+
+
+def test_cli_write_is_all_or_nothing(tmp_path: Path) -> None:
+    conn = open_sync(tmp_path / "t.db")
+    from server.db.migrate import migrate
+
+    migrate(conn)
+
+    def two_then_fail(c: sqlite3.Connection) -> None:
+        _insert("een")(c)
+        _insert("twee", fail=True)(c)
+
+    with pytest.raises(Conflict):
+        cli_write(conn, two_then_fail)
+    assert conn.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
+    assert not conn.in_transaction
+    conn.close()
