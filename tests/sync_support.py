@@ -245,3 +245,21 @@ def dump_state(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     for table in tables:
         out[table] = [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
     return out
+
+
+async def quick_session(db: Database, user_id: str) -> dict[str, Any]:
+    """A registered device with tokens, without the (deliberately slow) password check."""
+    from server.auth.tokens import issue_pair
+
+    device_id = uuid7()
+
+    def fn(conn: sqlite3.Connection) -> str:
+        now = now_iso()
+        conn.execute(
+            "INSERT INTO devices (id, user_id, registered_at, last_seen_at) VALUES (?, ?, ?, ?)",
+            (device_id, user_id, now, now),
+        )
+        return issue_pair(conn, user_id, device_id, 900, 3600).access_token
+
+    token = await db.write(fn)
+    return {"device_id": device_id, "headers": {"Authorization": f"Bearer {token}"}}
