@@ -265,7 +265,19 @@ def build_parser() -> argparse.ArgumentParser:
     from server.cli_extra import register
 
     register(sub)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand without a description its one-line help as description."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                child = action.choices[choice.dest]
+                if child.description is None and choice.help:
+                    child.description = choice.help[0].upper() + choice.help[1:] + "."
+                _describe(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,6 +293,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"schouw: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.OperationalError as exc:
+        print(
+            f"schouw: database error: {exc}. Check that SCHOUW_DATA_DIR is writable and the disk "
+            "is not full; if the database is busy, try again.",
+            file=sys.stderr,
+        )
+        return 1
+    except RuntimeError as exc:  # e.g. a database newer than this program
+        print(f"schouw: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("schouw: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -275,3 +275,21 @@ def test_agency_add_and_list_then_a_user_of_it(tmp_path: Path) -> None:
     assert bad_kind.returncode == 2 and "invalid choice" in bad_kind.stderr
     assert _count(data, "SELECT count(*) FROM agencies") == 1
     assert _count(data, "SELECT count(*) FROM audit_events WHERE action = 'agency.add'") == 1
+
+
+def test_a_database_newer_than_the_program_is_a_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run_schouw(data, "init").returncode == 0
+    conn = sqlite3.connect(data / "schouw.db")
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    result = run_schouw(data, "user", "list")
+    assert result.returncode == 1
+    assert "newer than this program" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_subcommand_help_explains_the_command(tmp_path: Path) -> None:
+    result = run_schouw(tmp_path / "data", "device", "revoke", "--help")
+    assert "Revoke a lost or stolen device." in result.stdout
+    result = run_schouw(tmp_path / "data", "restore", "--help")
+    assert "The server must be stopped" in result.stdout
