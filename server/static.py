@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Router, get
+from litestar.params import FromPath
 from litestar.response import File
 
 from server.lib.errors import NotFound
@@ -31,7 +32,7 @@ def pwa_router(pwa_dir: Path) -> Router:
         )
 
     @get("/vendor/{name:str}", opt=PUBLIC, include_in_schema=False, name="pwa-vendor")
-    async def vendor(name: str) -> File:
+    async def vendor(name: FromPath[str]) -> File:
         rel = VENDOR_FILES.get(name)
         path = pwa_dir / "node_modules" / rel if rel else None
         if path is None or not path.is_file():

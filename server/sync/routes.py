@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
@@ -91,7 +91,7 @@ async def list_conflicts(
 async def resolve_conflict(
     request: Request[Any, Any, State],
     conflict_id: FromPath[str],
-    data: teamlead.ResolveRequest,
+    data: JSONBody[teamlead.ResolveRequest],
 ) -> Response[bytes]:
     """A server op: writes the field, closes the conflict, audited, delivered via pull."""
     principal = principal_of(request)
@@ -110,7 +110,7 @@ async def resolve_conflict(
 async def add_comment(
     request: Request[Any, Any, State],
     checklist_id: FromPath[str],
-    data: teamlead.CommentRequest,
+    data: JSONBody[teamlead.CommentRequest],
 ) -> Response[bytes]:
     """A server op delivered to the inspectors' devices as kind ``comment``."""
     principal = principal_of(request)
@@ -129,7 +129,7 @@ async def add_comment(
 async def add_release(
     request: Request[Any, Any, State],
     checklist_id: FromPath[str],
-    data: teamlead.ReleaseRequest,
+    data: JSONBody[teamlead.ReleaseRequest],
 ) -> Response[bytes]:
     """Only shareable items; restricted and private ones give 422."""
     principal = principal_of(request)
