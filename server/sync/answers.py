@@ -11,7 +11,7 @@ import msgspec
 from server.lib.errors import Conflict, FieldError, Unprocessable
 from server.lib.ids import uuid7
 from server.sync.context import ChecklistInfo, PushContext
-from server.sync.feed import record_change
+from server.sync.feed import ChangeRecorder, record_change
 from server.sync.merge import CurrentWrite, Outcome, decide
 from server.sync.protocol import AmendAnswer, AnswerValue, SetAnswer, sorted_encoder
 from server.sync.values import check_value
@@ -69,7 +69,11 @@ def _candidate(
 
 
 def _record_conflict(
-    conn: sqlite3.Connection, write: Write, current: sqlite3.Row, new_rev: int
+    conn: sqlite3.Connection,
+    write: Write,
+    current: sqlite3.Row,
+    new_rev: int,
+    change: ChangeRecorder,
 ) -> str:
     row = conn.execute(
         "SELECT client_time FROM ops WHERE op_id = ?", (current["op_id"],)
@@ -100,7 +104,7 @@ def _record_conflict(
         candidates: list[Any] = msgspec.json.decode(open_row[1])
         known = {c["op_id"] for c in candidates}
         candidates += [c for c in (old, new) if c["op_id"] not in known]
-        rev = record_change(
+        rev = change(
             conn, "conflict", conflict_id, case_id=write.case_id, checklist_id=write.checklist_id
         )
         conn.execute(
@@ -109,7 +113,7 @@ def _record_conflict(
         )
         return conflict_id
     conflict_id = uuid7()
-    rev = record_change(
+    rev = change(
         conn, "conflict", conflict_id, case_id=write.case_id, checklist_id=write.checklist_id
     )
     conn.execute(
@@ -128,7 +132,9 @@ def _record_conflict(
     return conflict_id
 
 
-def store_answer(conn: sqlite3.Connection, write: Write) -> WriteResult:
+def store_answer(
+    conn: sqlite3.Connection, write: Write, change: ChangeRecorder = record_change
+) -> WriteResult:
     """Merge one write into the answers table (merge rule), recording a conflict if needed."""
     current = conn.execute(
         "SELECT value, rev, op_id, author_id, device_id, seq FROM answers"
@@ -144,7 +150,7 @@ def store_answer(conn: sqlite3.Connection, write: Write) -> WriteResult:
     if outcome is Outcome.CONVERGED:
         assert current is not None
         return WriteResult(outcome, current[1])
-    rev = record_change(
+    rev = change(
         conn,
         "answer",
         f"{write.checklist_id}/{write.item_key}",
@@ -173,7 +179,7 @@ def store_answer(conn: sqlite3.Connection, write: Write) -> WriteResult:
     )
     if outcome is Outcome.CONFLICT:
         assert current is not None
-        return WriteResult(outcome, rev, _record_conflict(conn, write, current, rev))
+        return WriteResult(outcome, rev, _record_conflict(conn, write, current, rev, change))
     return WriteResult(outcome, rev)
 
 
@@ -218,4 +224,5 @@ def apply_answer(
             amended=amend,
             now=ctx.now,
         ),
+        ctx.change,
     )

@@ -9,6 +9,7 @@ from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
 from server.cases.visibility import on_case
 from server.lib.errors import Conflict, Forbidden, NotFound
+from server.sync.feed import ChangeRecorder, record_change
 from server.sync.templates import CachedTemplate, template_by_hash
 
 NOT_FOUND = "Deze checklist bestaat niet of u hebt er geen toegang toe."
@@ -34,6 +35,7 @@ class PushContext:
     device_id: str | None
     epoch: int
     now: str
+    change: ChangeRecorder = record_change
     missing_blobs: list[str] = field(default_factory=list)
     _checklists: dict[str, ChecklistInfo] = field(default_factory=dict)
     _assigned: dict[str, bool] = field(default_factory=dict)

@@ -12,7 +12,6 @@ from server.cases.subject import Subject, normalise_subject
 from server.lib.errors import FieldError, Forbidden, Unprocessable
 from server.sync.answers import WriteResult
 from server.sync.context import PushContext, id_taken
-from server.sync.feed import record_change
 from server.sync.merge import Outcome
 from server.sync.protocol import CreateCase
 from server.sync.templates import template_by_ref
@@ -69,7 +68,7 @@ def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> W
     duplicates = possible_duplicates(conn, subject, op.case_id)
     reference = next_case_reference(conn)
     address, business = subject.address, subject.business
-    case_rev = record_change(conn, "case", op.case_id, case_id=op.case_id)
+    case_rev = ctx.change(conn, "case", op.case_id, case_id=op.case_id)
     conn.execute(
         "INSERT INTO cases (id, reference, postcode, huisnummer, toevoeging, street, city,"
         " bag_id, business_name, kvk, vestigingsnummer, reason, status, possible_duplicates,"
@@ -98,7 +97,7 @@ def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> W
         "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)",
         (op.case_id, principal.agency_id),
     )
-    rev = record_change(conn, "inspection", op.inspection_id, case_id=op.case_id)
+    rev = ctx.change(conn, "inspection", op.inspection_id, case_id=op.case_id)
     conn.execute(
         "INSERT INTO inspections (id, case_id, scheduled_date, performed_at, status, created_by,"
         " created_at, rev) VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
@@ -108,7 +107,7 @@ def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> W
         "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
         (op.inspection_id, ctx.user_id),
     )
-    rev = record_change(
+    rev = ctx.change(
         conn, "checklist", op.checklist_id, case_id=op.case_id, checklist_id=op.checklist_id
     )
     conn.execute(
@@ -125,7 +124,7 @@ def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> W
             rev,
         ),
     )
-    record_change(conn, "grant", op.case_id, case_id=op.case_id, user_id=ctx.user_id)
+    ctx.change(conn, "grant", op.case_id, case_id=op.case_id, user_id=ctx.user_id)
     append(
         conn,
         principal.actor(),

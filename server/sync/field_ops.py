@@ -9,7 +9,6 @@ import msgspec
 from server.lib.errors import FieldError, NotFound, Unprocessable
 from server.sync.answers import WriteResult
 from server.sync.context import ChecklistInfo, PushContext, id_taken
-from server.sync.feed import record_change
 from server.sync.merge import Outcome
 from server.sync.protocol import AddNote, AttachPhoto, SubmitChecklist, WithdrawPhoto
 
@@ -26,7 +25,7 @@ def add_note(conn: sqlite3.Connection, ctx: PushContext, op: AddNote) -> WriteRe
     _check_item(info, op.item_key)
     if conn.execute("SELECT 1 FROM notes WHERE id = ?", (op.note_id,)).fetchone():
         raise id_taken("notitie")
-    rev = record_change(conn, "note", op.note_id, case_id=info.case_id, checklist_id=info.id)
+    rev = ctx.change(conn, "note", op.note_id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "INSERT INTO notes (id, checklist_id, item_key, text, author_id, device_id, op_id,"
         " client_time, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -55,7 +54,7 @@ def attach_photo(conn: sqlite3.Connection, ctx: PushContext, op: AttachPhoto) ->
     held = ctx.blob(conn, info.agency_id, op.sha256)
     if held is None and op.sha256 not in ctx.missing_blobs:
         ctx.missing_blobs.append(op.sha256)
-    rev = record_change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
+    rev = ctx.change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "INSERT INTO photos (id, checklist_id, agency_id, item_key, sha256, size, mime,"
         " captured_at, geo, width, height, state, author_id, device_id, op_id, created_at, rev)"
@@ -95,7 +94,7 @@ def withdraw_photo(conn: sqlite3.Connection, ctx: PushContext, op: WithdrawPhoto
     info = ctx.writable(conn, row[0])
     if row[1] is not None:
         return WriteResult(Outcome.CONVERGED, row[2])
-    rev = record_change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
+    rev = ctx.change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "UPDATE photos SET withdrawn_at = ?, withdraw_reason = ?, rev = ? WHERE id = ?",
         (ctx.now, op.reason, rev, op.photo_id),
@@ -111,7 +110,7 @@ def submit_checklist(
     if info.status == "submitted":
         row = conn.execute("SELECT rev FROM checklists WHERE id = ?", (info.id,)).fetchone()
         return WriteResult(Outcome.CONVERGED, row[0])
-    rev = record_change(conn, "checklist", info.id, case_id=info.case_id, checklist_id=info.id)
+    rev = ctx.change(conn, "checklist", info.id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "UPDATE checklists SET status = 'submitted', submitted_at = ?, submitted_by = ?,"
         " rev = ? WHERE id = ?",
