@@ -141,12 +141,6 @@ class PushRequest(msgspec.Struct):
     ops: Annotated[list[Op], msgspec.Meta(max_length=MAX_OPS)]
 
 
-class OpHead(msgspec.Struct):
-    """The part of an op decoded strictly with the envelope."""
-
-    seq: Seq
-
-
 Status = Literal["applied", "duplicate", "rejected", "conflict"]
 
 
@@ -201,7 +195,6 @@ class StoredResult(msgspec.Struct, omit_defaults=True):
 
 
 envelope_decoder = msgspec.json.Decoder(PushEnvelope)
-head_decoder = msgspec.json.Decoder(OpHead)
 op_decoder: msgspec.json.Decoder[Op] = msgspec.json.Decoder(Op)
 any_decoder = msgspec.json.Decoder()
 stored_result_decoder = msgspec.json.Decoder(StoredResult)

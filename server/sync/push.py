@@ -49,7 +49,6 @@ from server.sync.protocol import (
     any_decoder,
     encoder,
     envelope_decoder,
-    head_decoder,
     op_decoder,
     sorted_encoder,
     stored_result_decoder,
@@ -97,21 +96,19 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
         )
     ops: list[RawOp] = []
     for index, raw in enumerate(envelope.ops):
-        try:
-            head = head_decoder.decode(raw)
-            loose: dict[str, Any] = any_decoder.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            bad = decode_error_to_bad_request(exc)
-            for error in bad.errors or []:
-                error.field = error.field.replace("$", f"$.ops[{index}]", 1)
+        loose = any_decoder.decode(raw)  # valid JSON: the envelope decoded
+        seq = loose.get("seq") if isinstance(loose, dict) else None
+        if type(seq) is not int or seq < 1:
+            field = f"$.ops[{index}]" + (".seq" if isinstance(loose, dict) else "")
+            message = "Expected an object with `seq`, an integer >= 1"
             raise BadRequest(
-                f"Op {index} is geen object met een geldig volgnummer (seq): {bad.detail}",
-                errors=bad.errors,
-            ) from None
+                f"Op {index} is geen object met een geldig volgnummer (seq) (veld {field}).",
+                errors=[FieldError(field, message)],
+            )
         digest = hashlib.sha256(sorted_encoder.encode(loose)).hexdigest()
         ops.append(
             RawOp(
-                head.seq,
+                seq,
                 bytes(raw),
                 digest,
                 _text(loose.get("op_id")),
