@@ -29,14 +29,29 @@ RUN_AXE = """async () => {
 }"""
 
 
+SMALL_TARGETS = """() => {
+  const sel = 'button, nav a, a.card-link, main p > a, summary, label.choice, .error-summary a,'
+    + ' input:not([type=radio]):not([type=checkbox]):not([type=file]), textarea';
+  return Array.from(document.querySelectorAll(sel))
+    .filter(el => el.offsetParent !== null)
+    .map(el => [el.id || el.textContent.trim().slice(0, 40), el.getBoundingClientRect()])
+    .filter(([, r]) => r.height < 44 || r.width < 44)
+    .map(([name, r]) => `${name} ${Math.round(r.width)}x${Math.round(r.height)}`);
+}"""
+
+
 def audit(page: Any, name: str) -> list[dict[str, Any]]:
-    """Screenshot the screen and return its serious/critical axe violations."""
+    """Screenshot the screen and return its serious/critical axe violations and any touch
+    target smaller than 44x44 px."""
     page.screenshot(path=str(OUTPUT / f"pwa-{name}.png"), full_page=False)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # CDP evaluation is not subject to the page's CSP (script-src 'self').
         page.evaluate(AXE.read_text())
     found: list[dict[str, Any]] = page.evaluate(RUN_AXE)
-    return [dict(v, screen=name) for v in found if v["impact"] in ("serious", "critical")]
+    small = [
+        {"id": "target-size-44", "screen": name, "nodes": t} for t in page.evaluate(SMALL_TARGETS)
+    ]
+    return small + [dict(v, screen=name) for v in found if v["impact"] in ("serious", "critical")]
 
 
 def test_every_screen_passes_axe(browser: Any, world_server: tuple[Server, World]) -> None:
@@ -81,7 +96,17 @@ def test_every_screen_passes_axe(browser: Any, world_server: tuple[Server, World
 
     assert problems == []
 
-    # The audit itself must be able to fail: an unlabelled field is a critical violation.
-    page.evaluate("document.getElementById('main').append(document.createElement('input'))")
-    assert [v["id"] for v in audit(page, "controle-op-axe")] == ["label"]
+    # The audit itself must be able to fail: an unlabelled field is a critical violation
+    # and a 20 px button is too small to tap with gloves.
+    page.evaluate(
+        """() => {
+          const main = document.getElementById('main');
+          main.append(document.createElement('input'));
+          const tiny = document.createElement('button');
+          tiny.textContent = 'x';
+          Object.assign(tiny.style, {minHeight: '0', minWidth: '0', height: '20px', padding: '0'});
+          main.append(tiny);
+        }"""
+    )
+    assert sorted(v["id"] for v in audit(page, "controle-op-axe")) == ["label", "target-size-44"]
     context.close()
