@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.lib.clock import now_iso
 from server.lib.errors import (
-    BadRequest,
     Conflict,
     DeviceRevoked,
     DomainError,
-    FieldError,
     Forbidden,
-    PayloadTooLarge,
     Problem,
-    decode_error_to_bad_request,
 )
 from server.lib.ids import uuid7
 from server.sync.answers import WriteResult, apply_answer
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
+from server.sync.envelope import RawOp, decode_op
 from server.sync.feed import ChangeBuffer, current_epoch
 from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
 from server.sync.merge import Outcome
 from server.sync.protocol import (
-    MAX_OPS,
-    SCHEMA_VERSION,
     AddNote,
     AmendAnswer,
     AttachPhoto,
@@ -46,11 +38,7 @@ from server.sync.protocol import (
     StoredResult,
     SubmitChecklist,
     WithdrawPhoto,
-    any_decoder,
     encoder,
-    envelope_decoder,
-    op_decoder,
-    sorted_encoder,
     stored_result_decoder,
 )
 
@@ -64,77 +52,6 @@ HANDLERS: dict[type[Any], Handler] = {
     CreateCase: create_case,
     SubmitChecklist: submit_checklist,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RawOp:
-    """One op of the envelope: its seq (decoded strictly) and its bytes."""
-
-    seq: int
-    raw: bytes
-    digest: str
-    op_id: str | None
-    kind: str
-    client_time: str | None
-
-
-def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
-    """Strict envelope and seq decoding: anything malformed is a 400 for the whole push."""
-    try:
-        envelope = envelope_decoder.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise decode_error_to_bad_request(exc) from None
-    if envelope.schema_version != SCHEMA_VERSION:
-        raise BadRequest(
-            f"schema_version {envelope.schema_version} wordt niet ondersteund; gebruik 1.",
-            slug="unsupported-schema-version",
-            errors=[FieldError("$.schema_version", "moet 1 zijn")],
-        )
-    if len(envelope.ops) > MAX_OPS:
-        raise PayloadTooLarge(
-            f"Een push mag hoogstens {MAX_OPS} ops bevatten; stuur de rest in een volgende push."
-        )
-    ops: list[RawOp] = []
-    for index, raw in enumerate(envelope.ops):
-        loose = any_decoder.decode(raw)  # valid JSON: the envelope decoded
-        seq = loose.get("seq") if isinstance(loose, dict) else None
-        if type(seq) is not int or seq < 1:
-            field = f"$.ops[{index}]" + (".seq" if isinstance(loose, dict) else "")
-            message = "Expected an object with `seq`, an integer >= 1"
-            raise BadRequest(
-                f"Op {index} is geen object met een geldig volgnummer (seq) (veld {field}).",
-                errors=[FieldError(field, message)],
-            )
-        digest = hashlib.sha256(sorted_encoder.encode(loose)).hexdigest()
-        ops.append(
-            RawOp(
-                seq,
-                bytes(raw),
-                digest,
-                _text(loose.get("op_id")),
-                _text(loose.get("op")) or "unknown",
-                _text(loose.get("client_time")),
-            )
-        )
-    return envelope, ops
-
-
-def _decode_op(raw: bytes) -> Op:
-    try:
-        return op_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        bad = decode_error_to_bad_request(exc)
-        field = bad.errors[0].field if bad.errors else "$"
-        message = bad.errors[0].message if bad.errors else str(exc)
-        raise BadRequest(
-            f"Deze op is ongeldig: {message} (veld {field}).",
-            slug="invalid-op",
-            errors=bad.errors,
-        ) from None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and len(value) <= 64 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +267,7 @@ class PushUnit:
                 return _result_of(op.seq, prior), None
         stored_id = op_id if op_id is not None and op_id not in by_id else uuid7()
         try:
-            decoded = _decode_op(op.raw)
+            decoded = decode_op(op.raw)
             if op_id in by_id:
                 raise Conflict(
                     "Dit op_id is al in gebruik; maak een nieuw UUIDv7-id aan.",

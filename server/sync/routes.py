@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
 from server.lib.errors import BadRequest
-from server.sync import service, teamlead
+from server.sync import conflicts, service, teamlead
 from server.sync.protocol import MAX_BODY, PullResponse, PushResponse, encoder
 
 
@@ -66,7 +66,7 @@ async def list_conflicts(
     principal = principal_of(request)
 
     def fn(conn: Any) -> dict[str, Any]:
-        page = teamlead.list_conflicts(
+        page = conflicts.list_conflicts(
             conn, principal, case_id=case_id, status=status, after=after, limit=limit
         )
         append(

@@ -10,9 +10,10 @@ from server.audit.log import append
 from server.auth.principal import Principal
 from server.db import Database
 from server.lib.errors import BadRequest, DomainError
+from server.sync.envelope import decode_envelope
 from server.sync.protocol import PullResponse, PushResponse
 from server.sync.pull import MAX_LIMIT, pull_page
-from server.sync.push import PushUnit, decode_envelope
+from server.sync.push import PushUnit
 
 T = TypeVar("T")
 
