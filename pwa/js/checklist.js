@@ -4,7 +4,7 @@ import { sha256Hex, sniffMime, thumbnail } from "./capture.js";
 import { progress, templateItems, validateChecklist, visibleKeys } from "./checklist-logic.js";
 import { renderItem } from "./items.js";
 import { addressLine, businessName } from "./model.js";
-import { checklistState, record, records, saveAnswer, saveNote, savePhoto, submitChecklist } from "./store.js";
+import { checklistState, getMeta, record, records, saveAnswer, saveNote, savePhoto, submitChecklist } from "./store.js";
 import { syncSoon, templateRef } from "./sync.js";
 import { announce, h, show } from "./ui.js";
 
@@ -21,13 +21,18 @@ export async function inspectionView(id) {
   const inspection = await record("inspection", id);
   if (!inspection) return show(h("h1", {}, "Controle niet gevonden"), h("p", {}, "Deze controle staat niet (meer) op dit toestel."), h("a", { href: "#/vandaag" }, "Terug naar mijn controles"));
   const c = (await record("case", inspection.case_id)) ?? {};
-  const lists = (await records("checklist")).filter((cl) => cl.inspection_id === id);
+  const agency = (await getMeta("user"))?.agency;
+  const own = (cl) => !cl.agency_id || cl.agency_id === agency;
+  const lists = (await records("checklist"))
+    .filter((cl) => cl.inspection_id === id)
+    .sort((a, b) => Number(own(b)) - Number(own(a)));
   const items = [];
   for (const cl of lists) {
     const t = await record("template", templateRef(cl));
+    const meta = [cl.agency_id, cl.status === "submitted" ? "ingediend" : "open", own(cl) ? null : "andere dienst, alleen lezen"];
     items.push(h("li", {}, h("a", { class: "card-link", href: `#/checklist/${cl.id}` },
       h("span", { class: "title" }, t?.title ?? templateRef(cl)),
-      h("span", { class: "meta" }, [cl.agency_id ?? cl.agency, cl.status === "submitted" ? "ingediend" : "open"].filter(Boolean).join(" · ")))));
+      h("span", { class: "meta" }, meta.filter(Boolean).join(" · ")))));
   }
   show(
     h("p", {}, h("a", { href: "#/vandaag" }, "← Mijn controles")),
@@ -77,6 +82,9 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   const count = (key) => photosBy(key).length;
   const visible = visibleKeys(template, answers);
   const submitted = cl.status === "submitted";
+  const userAgency = (await getMeta("user"))?.agency;
+  // Another agency's checklist: shown as far as that agency released it, never editable.
+  const readOnly = Boolean(cl.agency_id && userAgency && cl.agency_id !== userAgency);
   const shownProblems = checklistView.showProblems === id ? validateChecklist(template, answers, count) : {};
   const reason = h("input", { id: "amend-reason", autocomplete: "off", value: checklistView.reason ?? "" });
   reason.addEventListener("input", () => {
@@ -86,7 +94,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
 
   const ctxFor = (item) => ({
     value: answers[item.key] ?? null,
-    locked: false,
+    locked: readOnly,
     problem: shownProblems[item.key] ?? null,
     marker: markerFor(item.key, st),
     notices: noticesFor(item.key, st),
@@ -171,13 +179,14 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     h("h1", {}, template.title),
     h("p", { class: "progress-line" }, h("progress", { max: p.total || 1, value: p.done, "aria-label": "Voortgang" }), ` ${p.done} van ${p.total} beantwoord`),
     st.comments.filter((c) => !c.item_key).map((c) => h("p", { class: "notice notice-comment", role: "note" }, `Teamleider: ${c.text}`)),
-    submitted
+    readOnly ? h("p", { class: "notice notice-comment", role: "note" }, `Deze checklist is van ${cl.agency_id}. Je ziet alleen wat die dienst heeft vrijgegeven en kunt niets wijzigen.`) : null,
+    submitted && !readOnly
       ? h("div", { class: "card amend" }, h("p", {}, "Deze checklist is ingediend. Een wijziging is een aanvulling met een reden."),
           h("label", { for: "amend-reason" }, "Reden voor wijziging"), reason, h("p", { class: "error", id: "amend-error" }))
       : null,
     summary,
     h("form", { class: "checklist", novalidate: true, onsubmit: (e) => e.preventDefault() }, sections),
-    submitted ? null : h("div", { class: "submit-bar" }, submit),
+    submitted || readOnly ? null : h("div", { class: "submit-bar" }, submit),
   );
   show.quiet = false;
   for (const noteId of openNotes) document.getElementById(noteId)?.setAttribute("open", "");

@@ -65,8 +65,8 @@ function photoBlock(item, ctx, demanded) {
     for (const f of input.files) ctx.onPhoto(f);
     input.value = "";
   };
-  const cam = h("input", { type: "file", accept: "image/*", capture: "environment", id: camId, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", dataset: { item: item.key, kind: "camera" } });
-  const gal = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp", id: galId, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", dataset: { item: item.key, kind: "gallery" } });
+  const cam = h("input", { type: "file", accept: "image/*", capture: "environment", id: camId, disabled: ctx.locked, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", dataset: { item: item.key, kind: "camera" } });
+  const gal = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp", id: galId, disabled: ctx.locked, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", dataset: { item: item.key, kind: "gallery" } });
   cam.addEventListener("change", () => onFiles(cam));
   gal.addEventListener("change", () => onFiles(gal));
   const thumbs = ctx.photos.map((p) => {
@@ -139,8 +139,8 @@ function signaturePad(item, ctx) {
 
 function notesBlock(item, ctx) {
   const id = `note-${item.key}`;
-  const text = h("textarea", { id, rows: 2, maxlength: 4000 });
-  const add = h("button", { type: "button", class: "secondary" }, "Notitie opslaan");
+  const text = h("textarea", { id, rows: 2, maxlength: 4000, disabled: ctx.locked });
+  const add = h("button", { type: "button", class: "secondary", disabled: ctx.locked }, "Notitie opslaan");
   add.addEventListener("click", () => {
     if (text.value.trim()) ctx.onNote(text.value.trim());
   });

@@ -27,13 +27,26 @@ def log_in(page: Any, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#today-list a.card-link")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function(
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    wait_until(
+        page,
         """async () => {
           const s = await import('/js/store.js');
           return (await s.records('template')).length > 0;
-        }"""
+        }""",
     )
+
+
+def wait_until(page: Any, predicate: str, arg: Any = None, timeout_s: float = 30) -> None:
+    """Poll a JS predicate through CDP. (Playwright's wait_for_function polls with eval,
+    which the app's CSP, script-src 'self', rightly forbids.)"""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(100)
 
 
 def open_checklist(page: Any, checklist_id: str) -> None:

@@ -32,6 +32,7 @@ class World:
     inspection_id: str
     checklist_id: str
     inspectors: tuple[str, ...]
+    police_checklist_id: str
 
 
 def seed(settings: Settings) -> World:
@@ -67,7 +68,7 @@ def _world(conn: sqlite3.Connection) -> World:
         created_by=lead,
         teamlead_id=lead,
     )
-    add_case_agencies(conn, case_id, [AGENCY])
+    add_case_agencies(conn, case_id, [AGENCY, "politie"])
     insert_inspection(
         conn,
         inspection_id=inspection_id,
@@ -86,4 +87,14 @@ def _world(conn: sqlite3.Connection) -> World:
         template_slug=TEMPLATE[0],
         template_version=TEMPLATE[1],
     )
-    return World(case_id, inspection_id, checklist_id, (insp_a, insp_b))
+    police_checklist_id = uuid7()
+    insert_checklist(
+        conn,
+        checklist_id=police_checklist_id,
+        inspection_id=inspection_id,
+        case_id=case_id,
+        agency_id="politie",
+        template_slug="politie-ondermijning",
+        template_version=1,
+    )
+    return World(case_id, inspection_id, checklist_id, (insp_a, insp_b), police_checklist_id)

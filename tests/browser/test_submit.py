@@ -15,6 +15,7 @@ from tests.browser.app import (
     open_checklist,
     outbox,
     sync_and_wait_safe,
+    wait_until,
 )
 from tests.browser.conftest import Server
 from tests.browser.seed import World
@@ -60,4 +61,30 @@ def test_submit_then_amend_with_a_reason(browser: Any, world_server: tuple[Serve
         (world.checklist_id, "aantal-aanwezigen"),
     )
     assert (json.loads(row[0]["value"]), row[0]["amended"]) == (12, 1)
+    context.close()
+
+
+def test_another_agencys_checklist_is_read_only(
+    browser: Any, world_server: tuple[Server, World]
+) -> None:
+    server, world = world_server
+    context, page = open_app(browser, server.url)
+    log_in(page, "insp-a")
+    page.click("#today-list a.card-link")
+    cards = page.locator("main a.card-link")
+    cards.first.wait_for()
+    assert cards.count() == 2
+    assert "andere dienst" not in cards.nth(0).inner_text()  # own agency's checklist first
+    assert "andere dienst, alleen lezen" in cards.nth(1).inner_text()
+
+    wait_until(
+        page,
+        """async ([id]) => Boolean(await (await import('/js/store.js')).record('checklist', id))""",
+        [world.police_checklist_id],
+    )
+    open_checklist(page, world.police_checklist_id)
+    assert "politie" in page.inner_text("main .notice-comment")
+    enabled = page.locator("form.checklist input:enabled, form.checklist textarea:enabled")
+    assert enabled.count() == 0
+    assert page.locator("#submit-checklist").count() == 0
     context.close()
