@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.settings import Settings
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
 SHELL_BUDGET = 250 * 1024
@@ -28,6 +32,28 @@ async def test_service_worker_is_served_uncached_with_root_scope(
     assert resp.headers["service-worker-allowed"] == "/"
     assert "javascript" in resp.headers["content-type"]
     assert "schouw-shell-" in resp.text
+    assert re.search(r'const VERSION = "[^"]+-[0-9a-f]{12}";', resp.text)
+
+
+def _version(text: str) -> str:
+    match = re.search(r'const VERSION = "([^"]+)";', text)
+    assert match
+    return match.group(1)
+
+
+async def test_service_worker_version_follows_the_shell_content(tmp_path: Path) -> None:
+    pwa = tmp_path / "pwa"
+    shutil.copytree(PWA, pwa, ignore=shutil.ignore_patterns("node_modules", "test"))
+    app = create_app(Settings(data_dir=tmp_path / "data", pwa_dir=pwa))
+    async with AsyncTestClient(app=app) as client:
+        first = _version((await client.get("/sw.js")).text)
+        again = _version((await client.get("/sw.js")).text)
+        css = pwa / "css" / "app.css"
+        css.write_text(css.read_text() + "\n/* nieuwe versie */\n")
+        changed = _version((await client.get("/sw.js")).text)
+    assert first == again
+    assert changed != first
+    assert changed.split("-")[:-1] == first.split("-")[:-1]  # same declared base, new digest
 
 
 async def test_vendor_serves_only_listed_files(client: AsyncTestClient[Litestar]) -> None:
