@@ -25,6 +25,7 @@ const SHELL = [
   "/js/store.js",
   "/js/sync.js",
   "/js/syncstore.js",
+  "/js/thumbs.js",
   "/js/today.js",
   "/js/ui.js",
   "/js/upload.js",

@@ -68,6 +68,23 @@ export async function accessToken() {
   return auth.access_token;
 }
 
+/** Authenticated GET of binary content (e.g. a photo thumbnail); returns a Blob. */
+export async function apiBlob(path, retried = false) {
+  const token = await accessToken();
+  const resp = await rawFetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  if (resp.ok) return resp.blob();
+  const problem = await problemOf(resp);
+  if (resp.status === 401 && isRevoked(problem)) throw new DeviceRevoked();
+  if (resp.status === 401 && !retried) {
+    refreshing ??= refresh().finally(() => {
+      refreshing = null;
+    });
+    await refreshing;
+    return apiBlob(path, true);
+  }
+  throw new HttpError(resp.status, problem, resp.headers);
+}
+
 /** Authenticated JSON call; returns the parsed body. */
 export async function api(path, { method = "GET", body, retried = false } = {}) {
   const token = await accessToken();

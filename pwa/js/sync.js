@@ -6,6 +6,7 @@ import { api, DeviceRevoked, HttpError, NetworkError } from "./api.js";
 import { backoffDelay, classifyStatus, retryAfterMs } from "./backoff.js";
 import { getMeta, patchPhoto, photos, putRecord, records, setMeta } from "./store.js";
 import { applyPullPage, applyPushResults, pendingOps, purgeRetained, resendRetained } from "./syncstore.js";
+import { fetchThumbnails } from "./thumbs.js";
 import { uploadPending } from "./upload.js";
 
 export const events = new EventTarget();
@@ -111,6 +112,7 @@ async function runOnce() {
       await pull();
       await push();
     }
+    await fetchThumbnails();
     await purgeRetained();
     status.online = true;
     status.error = null;

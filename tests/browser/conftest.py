@@ -124,9 +124,11 @@ def world_server(tmp_path: Path) -> Iterator[tuple[Server, World]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module. Not per session: Playwright's sync API keeps
+    its own event loop running while it is open, which would break the async tests that
+    pytest-asyncio runs after the browser tests."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -102,3 +102,11 @@ def test_offline_capture_reload_and_sync(
     assert photos[0]["sha256"] == sha256(photo)
     assert blob_file(server.data_dir, sha256(photo)).read_bytes() == photo
     context.close()
+
+    # A colleague's phone shows the verified photo's thumbnail (fetched from the server).
+    context_b, bram = open_app(browser, server.url)
+    log_in(bram, "insp-b")
+    open_checklist(bram, world.checklist_id)
+    bram.locator("#block-toegang-verleend .thumb img").wait_for()
+    assert bram.get_attribute("#block-toegang-verleend .thumb", "data-state") == "verified"
+    context_b.close()
