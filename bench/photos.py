@@ -47,6 +47,7 @@ DOC = ROOT / "docs" / "performance.md"
 PROCESS_TARGET = 12.0
 UPLOAD_TARGET = 300.0
 ROUNDS = 3
+WARMUP_ROUNDS = 1
 PHOTOS_PER_ROUND = 24
 CLIENTS = 16
 CHUNK = 4 * 1024 * 1024
@@ -276,7 +277,8 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 async def bench_uploads(photo: bytes) -> dict[str, Any]:
     """Aggregate tus throughput of 16 concurrent clients against a real uvicorn server."""
-    files = [variant(photo, 900_000 + i) for i in range(CLIENTS * ROUNDS)]
+    total_rounds = WARMUP_ROUNDS + ROUNDS
+    files = [variant(photo, 900_000 + i) for i in range(CLIENTS * total_rounds)]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         ids = await _seed(data_dir, [(_digest(f), len(f)) for f in files])
@@ -305,7 +307,7 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
             async with aiohttp.ClientSession(
                 headers={"Authorization": f"Bearer {token}"}, connector=connector
             ) as session:
-                for r in range(ROUNDS):
+                for r in range(total_rounds):
                     batch = list(
                         zip(
                             ids[r * CLIENTS : (r + 1) * CLIENTS],
@@ -324,6 +326,7 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
                     total = sum(len(d) for _, d in batch)
                     rounds.append(
                         {
+                            "warmup": r < WARMUP_ROUNDS,
                             "mib_per_s": round(total / MIB / elapsed, 1),
                             "seconds": round(elapsed, 3),
                             "server_cpu_s_during_transfer": round(cpu1 - cpu0, 2),
@@ -343,7 +346,7 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    rates = [r["mib_per_s"] for r in rounds]
+    rates = [r["mib_per_s"] for r in rounds if not r["warmup"]]
     return {
         "clients": CLIENTS,
         "file_bytes": len(photo),
@@ -351,9 +354,8 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
         "rounds": rounds,
         "median_mib_per_s": round(statistics.median(rates), 1),
         "server_idle_rss_mib": round(idle / 1024, 1),
-        "max_rss_growth_mib": round(
-            max(r["rss_peak_mib"] - r["rss_before_mib"] for r in rounds), 1
-        ),
+        # Against the idle server, warm-up included: the stricter reading.
+        "max_rss_growth_mib": round(max(r["rss_peak_mib"] for r in rounds) - idle / 1024, 1),
         "target_mib_per_s": UPLOAD_TARGET,
     }
 
@@ -365,12 +367,14 @@ def _verdict(met: bool) -> str:
 def _doc_section(result: dict[str, Any]) -> str:
     p, u = result["processing"], result["uploads"]
     rows = "\n".join(
-        f"| {i + 1} | {r['mib_per_s']} | {r['seconds']} | {r['server_cpu_s_during_transfer']} |"
+        f"| {'warm-up' if r['warmup'] else i + 1 - WARMUP_ROUNDS} | {r['mib_per_s']} |"
+        f" {r['seconds']} | {r['server_cpu_s_during_transfer']} |"
         f" {r['client_cpu_s']} | {r['rss_before_mib']} | {r['rss_peak_mib']} |"
         for i, r in enumerate(u["rounds"])
     )
     rate, mibs, growth = p["median_photos_per_s"], u["median_mib_per_s"], u["max_rss_growth_mib"]
     load = result["load_average_1min"]
+    timed = [r["mib_per_s"] for r in u["rounds"] if not r["warmup"]]
     summary = [
         f"| processing, 12 MP JPEG ({p['photo_bytes'] / MIB:.1f} MiB): hash, checks, display,"
         f" thumbnail, install; 2 threads | {rate} photos/s"
@@ -378,9 +382,12 @@ def _doc_section(result: dict[str, Any]) -> str:
         f" | {_verdict(rate >= PROCESS_TARGET)} |",
         f"| tus upload, {u['clients']} concurrent aiohttp clients,"
         f" {u['file_bytes'] / MIB:.1f} MiB files in 4 MiB PATCHes, loopback | {mibs} MiB/s"
-        f" aggregate (median of {len(u['rounds'])}) | >= {UPLOAD_TARGET:.0f} MiB/s"
+        f" aggregate (median of {ROUNDS}, range {min(timed)}-{max(timed)}, after"
+        f" {WARMUP_ROUNDS} warm-up round)"
+        f" | >= {UPLOAD_TARGET:.0f} MiB/s"
         f" | {_verdict(mibs >= UPLOAD_TARGET)} |",
-        f"| server resident memory growth in a round (processing included) | +{growth} MiB"
+        f"| server resident memory growth over idle, all rounds (processing included)"
+        f" | +{growth} MiB"
         f" (idle {u['server_idle_rss_mib']} MiB) | < 128 MiB | {_verdict(growth < 128)} |",
     ]
     table = "\n".join(summary)
@@ -409,7 +416,9 @@ offset is acknowledged; the last PATCH also reads the whole file once more for t
 Processing decodes a 12 MP JPEG once at half scale (DCT draft, 2016 px), writes the display
 copy from it and a 320 px thumbnail from that, then renames the original into the blob
 store. Client and server share the two cores, so the client's CPU is listed beside the
-server's; a miss on this machine is explained in `docs/evidence.md` ("Performance").
+server's. Rounds vary by a third or more on this shared machine; a miss is more likely a
+busy neighbour than a regression (compare the load average above), see also
+`docs/evidence.md` ("Performance").
 """
 
 
