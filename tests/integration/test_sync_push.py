@@ -334,3 +334,42 @@ async def test_unassigned_inspector_gets_not_found(
     ).json()
     assert body["results"][0]["status"] == "rejected"
     assert body["results"][0]["problem"]["status"] == 404
+
+
+def _photo(seq: int, checklist_id: str, sha: str) -> dict[str, Any]:
+    return {
+        "op": "attach_photo",
+        "op_id": uuid7(),
+        "seq": seq,
+        "client_time": now_iso(),
+        "photo_id": uuid7(),
+        "checklist_id": checklist_id,
+        "item_key": "foto",
+        "sha256": sha,
+        "size": 2048,
+        "mime": "image/jpeg",
+    }
+
+
+async def test_photo_dedup_stays_within_the_agency(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world, anna = await _anna(client, db)
+    bert = await login(client, "bert")
+    sha = "b" * 64
+    await db.write(
+        lambda c: c.execute(
+            "INSERT INTO blobs VALUES ('gemeente-groningen', ?, 2048, 'image/jpeg', 640, 480, ?)",
+            (sha, now_iso()),
+        )
+    )
+    own = (
+        await push(client, anna, [_photo(1, world.checklists["gemeente-groningen"], sha)])
+    ).json()
+    assert own["missing_blobs"] == []
+    other = (await push(client, bert, [_photo(1, world.checklists["politie"], sha)])).json()
+    assert other["missing_blobs"] == [sha]
+    states = await db.read(
+        lambda c: dict(c.execute("SELECT agency_id, state FROM photos").fetchall())
+    )
+    assert states == {"gemeente-groningen": "verified", "politie": "expected"}
