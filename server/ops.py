@@ -173,7 +173,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup into the data directory (server stopped); gives a new epoch."""
-    info = restore_from(settings, Path(args.file))
+    info = restore_from(settings, Path(args.file), epoch_above=args.epoch_above)
     print(
         f"restored {info.path} (made {info.backup_created_at}) into {settings.data_dir}; "
         f"epoch {info.backup_epoch} -> {info.new_epoch}, {info.blobs} blob files"
@@ -243,4 +243,12 @@ def register(sub: Any) -> None:
         "the database gets a new epoch so devices re-send the work they still hold.",
     )
     p.add_argument("file", help="archive written by 'schouw backup'")
+    p.add_argument(
+        "--epoch-above",
+        type=int,
+        default=0,
+        metavar="N",
+        help="make the new epoch larger than N; when restoring into an empty data directory, "
+        "give the epoch the old server last showed (GET /health), so no epoch is reused",
+    )
     p.set_defaults(func=cmd_restore)

@@ -202,7 +202,13 @@ def _previous_epoch(db_path: Path) -> int | None:
 
 
 def _prepare_restored(
-    db_path: Path, archive: Path, header: dict[str, Any], previous: int | None, blobs: int
+    db_path: Path,
+    archive: Path,
+    header: dict[str, Any],
+    previous: int | None,
+    blobs: int,
+    *,
+    epoch_above: int,
 ) -> tuple[int, int]:
     """Check and upgrade the staged database, give it a new epoch, audit; (old, new) epoch."""
     conn = _connect(db_path)
@@ -221,7 +227,7 @@ def _prepare_restored(
         conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
         backup_epoch = _epoch(conn)
-        new_epoch = max(backup_epoch, previous or 0) + 1
+        new_epoch = max(backup_epoch, previous or 0, epoch_above) + 1
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (str(new_epoch),))
         # Partial tus uploads are not in the backup; clients start those uploads again.
@@ -248,8 +254,11 @@ def _prepare_restored(
         conn.close()
 
 
-def restore_from(settings: Settings, file: Path) -> RestoreInfo:
+def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> RestoreInfo:
     """Replace the data directory's database and blobs by a verified backup.
+
+    The new epoch is larger than the backup's, the replaced database's and ``epoch_above``
+    (for a restore into an empty data directory: the highest epoch devices may have seen).
 
     The server must be stopped: a running server holds the data-directory lock and restore
     refuses. Nothing changes unless the whole archive verifies.
@@ -271,7 +280,7 @@ def restore_from(settings: Settings, file: Path) -> RestoreInfo:
             header, blobs = extract_verified(file, staging)
             previous = _previous_epoch(settings.db_path)
             backup_epoch, new_epoch = _prepare_restored(
-                staging / DB_MEMBER, file, header, previous, blobs
+                staging / DB_MEMBER, file, header, previous, blobs, epoch_above=epoch_above
             )
             (staging / BLOBS).mkdir(exist_ok=True)
             set_aside = _swap_in(settings, staging)

@@ -214,3 +214,17 @@ async def test_backup_cli_and_its_errors(
     assert nowhere.returncode == 1 and "does not exist" in nowhere.stderr
     empty = run_schouw(tmp_path / "empty", "backup", str(tmp_path / "e.tar"))
     assert empty.returncode == 1 and "no database" in empty.stderr
+
+
+async def test_epoch_above_keeps_an_empty_data_dir_from_reusing_an_epoch(tmp_path: Path) -> None:
+    source = Settings(data_dir=tmp_path / "source")
+    archive = tmp_path / "b.tar"
+    await _serve_with_data(source, archive)
+    target = tmp_path / "empty"
+    result = run_schouw(target, "restore", "--epoch-above", "7", str(archive))
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1 -> 8" in result.stdout
+    assert _scalar(target / "schouw.db", "SELECT value FROM meta WHERE key='epoch'") == "8"
+    # Below what the database already guarantees, the option changes nothing.
+    info = restore_from(Settings(data_dir=target), archive, epoch_above=2)
+    assert (info.previous_epoch, info.new_epoch) == (8, 9)
