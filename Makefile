@@ -55,7 +55,8 @@ test: $(DEV_STAMP) $(PWA_STAMP) browser-deps lint types unit ## Install what tes
 check: test ## Same as test
 
 schemas: $(STAMP) ## Regenerate JSON Schemas in schemas/
-	$(BIN)/python -m server.schemas_gen
+	$(BIN)/python -m server.checklists.schema
+	$(BIN)/python -m server.sync.schema
 
 bench: $(DEV_STAMP) ## Run the benchmarks; results in bench/results/ and docs/performance.md
 	$(BIN)/python -m bench.run_all
