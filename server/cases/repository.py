@@ -14,7 +14,7 @@ import msgspec
 
 from server.cases.subject import Reason, Subject
 from server.lib.clock import now_iso
-from server.sync.feed import record_change
+from server.sync.feed import ChangeRecorder, record_change
 
 _json = msgspec.json.Encoder()
 
@@ -31,9 +31,13 @@ def insert_case(
     teamlead_id: str | None = None,
     signal_id: str | None = None,
     possible_duplicates: Iterable[str] = (),
+    change: ChangeRecorder = record_change,
 ) -> int:
-    """Insert a case row (subject already normalised); return its ``rev``."""
-    rev = record_change(conn, "case", case_id, case_id=case_id)
+    """Insert a case row (subject already normalised); return its ``rev``.
+
+    ``change`` records the change-feed rows (a push passes its buffered recorder).
+    """
+    rev = change(conn, "case", case_id, case_id=case_id)
     address = subject.address
     business = subject.business
     conn.execute(
@@ -118,20 +122,33 @@ def insert_inspection(
     scheduled_time: str | None,
     created_by: str,
     inspectors: Iterable[str],
+    status: str = "planned",
+    performed_at: str | None = None,
+    change: ChangeRecorder = record_change,
 ) -> int:
     """Insert an inspection with its inspectors (each gets a ``grant`` row); return ``rev``."""
-    rev = record_change(conn, "inspection", inspection_id, case_id=case_id)
+    rev = change(conn, "inspection", inspection_id, case_id=case_id)
     conn.execute(
-        "INSERT INTO inspections (id, case_id, scheduled_date, scheduled_time, created_by,"
-        " created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (inspection_id, case_id, scheduled_date, scheduled_time, created_by, now_iso(), rev),
+        "INSERT INTO inspections (id, case_id, scheduled_date, scheduled_time, performed_at,"
+        " status, created_by, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            inspection_id,
+            case_id,
+            scheduled_date,
+            scheduled_time,
+            performed_at,
+            status,
+            created_by,
+            now_iso(),
+            rev,
+        ),
     )
     for user_id in dict.fromkeys(inspectors):
         conn.execute(
             "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
             (inspection_id, user_id),
         )
-        record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
+        change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
     return rev
 
 
@@ -204,9 +221,10 @@ def insert_checklist(
     agency_id: str,
     template_slug: str,
     template_version: int,
+    change: ChangeRecorder = record_change,
 ) -> int:
     """Insert an (open) checklist owned by ``agency_id``; return its ``rev``."""
-    rev = record_change(conn, "checklist", checklist_id, case_id=case_id, checklist_id=checklist_id)
+    rev = change(conn, "checklist", checklist_id, case_id=case_id, checklist_id=checklist_id)
     conn.execute(
         "INSERT INTO checklists (id, inspection_id, case_id, agency_id, template_slug,"
         " template_version, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
-import msgspec
-
 from server.audit.log import append
+from server.cases.lookups import find_possible_duplicates
 from server.cases.reference import next_case_reference
-from server.cases.subject import Subject, normalise_subject
+from server.cases.repository import insert_case, insert_checklist, insert_inspection
+from server.cases.subject import normalise_subject
 from server.lib.errors import FieldError, Forbidden, Unprocessable
 from server.sync.answers import WriteResult
 from server.sync.context import PushContext, id_taken
 from server.sync.merge import Outcome
 from server.sync.protocol import CreateCase
 from server.sync.templates import template_by_ref
-
-
-def possible_duplicates(conn: sqlite3.Connection, subject: Subject, case_id: str) -> list[str]:
-    """Cases with the same KvK-nummer or the same address (postcode, huisnummer, toevoeging)."""
-    found: set[str] = set()
-    business = subject.business
-    if business is not None and business.kvk:
-        for row in conn.execute("SELECT id FROM cases WHERE kvk = ?", (business.kvk,)):
-            found.add(row[0])
-    address = subject.address
-    if address is not None:
-        for row in conn.execute(
-            "SELECT id FROM cases WHERE postcode = ? AND huisnummer = ?"
-            " AND coalesce(toevoeging, '') = ?",
-            (address.postcode, address.huisnummer, address.toevoeging or ""),
-        ):
-            found.add(row[0])
-    found.discard(case_id)
-    return sorted(found)
 
 
 def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> WriteResult:
@@ -65,66 +46,45 @@ def create_case(conn: sqlite3.Connection, ctx: PushContext, op: CreateCase) -> W
     ):
         if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (entity_id,)).fetchone():
             raise id_taken(what)
-    duplicates = possible_duplicates(conn, subject, op.case_id)
+    duplicates = find_possible_duplicates(conn, subject, exclude=op.case_id)
     reference = next_case_reference(conn)
-    address, business = subject.address, subject.business
-    case_rev = ctx.change(conn, "case", op.case_id, case_id=op.case_id)
-    conn.execute(
-        "INSERT INTO cases (id, reference, postcode, huisnummer, toevoeging, street, city,"
-        " bag_id, business_name, kvk, vestigingsnummer, reason, status, possible_duplicates,"
-        " created_by, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned',"
-        " ?, ?, ?, ?)",
-        (
-            op.case_id,
-            reference,
-            address.postcode if address else None,
-            address.huisnummer if address else None,
-            address.toevoeging if address else None,
-            address.street if address else None,
-            address.city if address else None,
-            address.bag_id if address else None,
-            business.name if business else None,
-            business.kvk if business else None,
-            business.vestigingsnummer if business else None,
-            msgspec.json.encode(op.reason).decode(),
-            msgspec.json.encode(duplicates).decode(),
-            ctx.user_id,
-            ctx.now,
-            case_rev,
-        ),
+    case_rev = insert_case(
+        conn,
+        case_id=op.case_id,
+        reference=reference,
+        subject=subject,
+        reason=op.reason,
+        status="planned",
+        created_by=ctx.user_id,
+        possible_duplicates=duplicates,
+        change=ctx.change,
     )
     conn.execute(
         "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)",
         (op.case_id, principal.agency_id),
     )
-    rev = ctx.change(conn, "inspection", op.inspection_id, case_id=op.case_id)
-    conn.execute(
-        "INSERT INTO inspections (id, case_id, scheduled_date, performed_at, status, created_by,"
-        " created_at, rev) VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
-        (op.inspection_id, op.case_id, ctx.now[:10], ctx.now, ctx.user_id, ctx.now, rev),
+    insert_inspection(
+        conn,
+        inspection_id=op.inspection_id,
+        case_id=op.case_id,
+        scheduled_date=ctx.now[:10],
+        scheduled_time=None,
+        created_by=ctx.user_id,
+        inspectors=[ctx.user_id],
+        status="in_progress",
+        performed_at=ctx.now,
+        change=ctx.change,
     )
-    conn.execute(
-        "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
-        (op.inspection_id, ctx.user_id),
+    insert_checklist(
+        conn,
+        checklist_id=op.checklist_id,
+        inspection_id=op.inspection_id,
+        case_id=op.case_id,
+        agency_id=principal.agency_id,
+        template_slug=cached.template.slug,
+        template_version=cached.template.version,
+        change=ctx.change,
     )
-    rev = ctx.change(
-        conn, "checklist", op.checklist_id, case_id=op.case_id, checklist_id=op.checklist_id
-    )
-    conn.execute(
-        "INSERT INTO checklists (id, inspection_id, case_id, agency_id, template_slug,"
-        " template_version, status, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-        (
-            op.checklist_id,
-            op.inspection_id,
-            op.case_id,
-            principal.agency_id,
-            cached.template.slug,
-            cached.template.version,
-            ctx.now,
-            rev,
-        ),
-    )
-    ctx.change(conn, "grant", op.case_id, case_id=op.case_id, user_id=ctx.user_id)
     append(
         conn,
         principal.actor(),
