@@ -69,8 +69,13 @@ function noticesFor(key, st) {
   return out;
 }
 
+let renderGen = 0;
+
 /** The checklist screen. */
 export async function checklistView(id, { keepFocus = false } = {}) {
+  // Renders read IndexedDB asynchronously; only the latest may reach the screen, so an
+  // older, slower render can never replace newer state (or a field being filled in).
+  const gen = ++renderGen;
   const cl = await record("checklist", id);
   const template = cl ? await record("template", templateRef(cl)) : null;
   if (!cl || !template) {
@@ -108,9 +113,10 @@ export async function checklistView(id, { keepFocus = false } = {}) {
       const current = inFlight.has(key) ? inFlight.get(key) : JSON.stringify(answers[item.key] ?? null);
       if (json === current) return;
       if (submitted && !reason.value.trim()) {
+        await rerender(); // the field shows the stored value again: nothing was changed
         announce("Vul eerst de reden voor de wijziging in.");
         document.getElementById("amend-error").textContent = "Vul de reden voor de wijziging in; de checklist is al ingediend.";
-        reason.focus();
+        document.getElementById("amend-reason")?.focus();
         return;
       }
       inFlight.set(key, json);
@@ -170,6 +176,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     announce("Checklist ingediend.");
     await checklistView(id);
   });
+  if (gen !== renderGen) return;
   const focusedId = keepFocus ? document.activeElement?.id : null;
   const scroll = window.scrollY;
   const openNotes = Array.from(document.querySelectorAll("details.notes[open]"), (d) => d.id);

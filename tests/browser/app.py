@@ -62,9 +62,10 @@ def choose(page: Any, item: str, option: str) -> None:
 
 
 def fill(page: Any, item: str, value: str) -> None:
-    """Type into a text-like item and commit it (change event)."""
-    page.fill(f"#item-{item}", value)
-    page.locator(f"#item-{item}").dispatch_event("change")
+    """Type into a text-like item and leave it (which commits it)."""
+    field = page.locator(f"#item-{item}")
+    field.fill(value)
+    field.blur()  # the browser fires "change" when the field loses focus, as for a user
     page.wait_for_selector(f"#block-{item} [data-marker]")
 
 

@@ -55,6 +55,7 @@ def test_rejected_op_needs_attention_and_never_blocks(
     ]
 
     page.click("nav a[href='#/aandacht']")
+    page.wait_for_selector("#attention-list li")
     item = page.locator("#attention-list li")
     assert item.count() == 1
     text = item.inner_text()

@@ -40,9 +40,10 @@ def test_submit_then_amend_with_a_reason(browser: Any, world_server: tuple[Serve
 
     ops_before = len(outbox(page))
     page.fill("#item-aantal-aanwezigen", "12")
-    page.locator("#item-aantal-aanwezigen").dispatch_event("change")
+    page.locator("#item-aantal-aanwezigen").blur()
     page.wait_for_selector("#amend-error:text('Vul de reden')")
     assert len(outbox(page)) == ops_before, "no amendment without a reason"
+    assert page.input_value("#item-aantal-aanwezigen") == "", "the field shows what is stored"
 
     page.fill("#amend-reason", "Na telling ter plaatse")
     fill(page, "aantal-aanwezigen", "12")
@@ -71,6 +72,7 @@ def test_another_agencys_checklist_is_read_only(
     context, page = open_app(browser, server.url)
     log_in(page, "insp-a")
     page.click("#today-list a.card-link")
+    page.wait_for_selector("h2:text('Checklists')")
     cards = page.locator("main a.card-link")
     cards.first.wait_for()
     assert cards.count() == 2
