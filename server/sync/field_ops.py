@@ -54,11 +54,21 @@ def attach_photo(conn: sqlite3.Connection, ctx: PushContext, op: AttachPhoto) ->
     held = ctx.blob(conn, info.agency_id, op.sha256)
     if held is None and op.sha256 not in ctx.missing_blobs:
         ctx.missing_blobs.append(op.sha256)
+    # The same bytes verified earlier for this agency carry the EXIF facts of the original.
+    twin = (
+        conn.execute(
+            "SELECT exif_time, exif_geo FROM photos WHERE agency_id = ? AND sha256 = ?"
+            " AND state = 'verified' LIMIT 1",
+            (info.agency_id, op.sha256),
+        ).fetchone()
+        if held
+        else None
+    )
     rev = ctx.change(conn, "photo", op.photo_id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "INSERT INTO photos (id, checklist_id, agency_id, item_key, sha256, size, mime,"
-        " captured_at, geo, width, height, state, author_id, device_id, op_id, created_at, rev)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " captured_at, geo, width, height, exif_time, exif_geo, state, author_id, device_id,"
+        " op_id, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             op.photo_id,
             info.id,
@@ -71,6 +81,8 @@ def attach_photo(conn: sqlite3.Connection, ctx: PushContext, op: AttachPhoto) ->
             msgspec.json.encode(op.geo).decode() if op.geo is not None else None,
             held[0] if held else None,
             held[1] if held else None,
+            twin[0] if twin else None,
+            twin[1] if twin else None,
             "verified" if held else "expected",
             ctx.user_id,
             ctx.device_id,

@@ -63,3 +63,15 @@ async def test_push_upload_pull_shows_verified(client: Client, app: Litestar, db
     assert (
         await client.get(f"/api/v1/photos/{again['photo_id']}/thumb", headers=anna["headers"])
     ).status_code == 200
+    # …and it carries the capture time and location read from the original's EXIF.
+    exif = await db.read(
+        lambda c: c.execute(
+            "SELECT id, state, exif_time, exif_geo FROM photos WHERE id IN (?, ?)",
+            (op["photo_id"], again["photo_id"]),
+        ).fetchall()
+    )
+    by_id = {row["id"]: row for row in exif}
+    assert by_id[op["photo_id"]]["exif_geo"] is not None
+    assert by_id[again["photo_id"]]["state"] == "verified"
+    assert by_id[again["photo_id"]]["exif_time"] == by_id[op["photo_id"]]["exif_time"]
+    assert by_id[again["photo_id"]]["exif_geo"] == by_id[op["photo_id"]]["exif_geo"]
