@@ -10,11 +10,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import ETag, State
-from litestar.params import FromPath
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat
+from litestar.params import FromPath, KwargDefinition
 from litestar.response import File
 
 from server.audit.log import append
@@ -109,7 +111,21 @@ def _matches(header: str | None, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-@get("/api/v1/photos/{photo_id:str}/{variant:str}", tags=["evidence"], summary="Photo bytes")
+_PHOTO_BYTES = ResponseSpec(
+    data_container=Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)],
+    media_type="image/jpeg",
+    description="The photo's bytes: JPEG for thumb and display; the original keeps its own "
+    "type (image/jpeg, image/png or image/webp). 304 when If-None-Match matches the ETag.",
+    generate_examples=False,
+)
+
+
+@get(
+    "/api/v1/photos/{photo_id:str}/{variant:str}",
+    tags=["evidence"],
+    summary="Photo bytes",
+    responses={200: _PHOTO_BYTES},
+)
 async def download_photo(
     request: Request[Any, Any, State], photo_id: FromPath[str], variant: FromPath[str]
 ) -> Response[Any]:

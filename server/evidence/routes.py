@@ -18,6 +18,16 @@ from server.evidence.tus import UploadController
 from server.lib.errors import BadRequest
 
 FORM_OVERHEAD = 64 * 1024
+# The form is parsed as a stream (see ``server.evidence.form``); ``file`` must come last.
+FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["photo_id", "sha256", "file"],
+    "properties": {
+        "photo_id": {"type": "string", "format": "uuid"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "file": {"type": "string", "format": "binary"},
+    },
+}
 
 
 @post(
@@ -26,6 +36,7 @@ FORM_OVERHEAD = 64 * 1024
     request_max_body_size=None,
     tags=["evidence"],
     summary="Upload a photo as multipart/form-data (photo_id, sha256, file)",
+    opt={"request_body": ("multipart/form-data", FORM_SCHEMA)},
 )
 async def upload_form(request: Request[Any, Any, State]) -> FormResult:
     """Streamed to disk with python-multipart; answers once the photo is verified."""

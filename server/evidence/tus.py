@@ -182,6 +182,12 @@ class UploadController(Controller):
         status_code=204,
         request_max_body_size=PATCH_LIMIT,
         summary="Append bytes to an upload",
+        opt={
+            "request_body": (
+                "application/offset+octet-stream",
+                {"type": "string", "format": "binary"},
+            )
+        },
     )
     async def append(
         self, request: Request[Any, Any, State], upload_id: FromPath[str]

@@ -12,7 +12,7 @@ from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
 from server.lib.errors import BadRequest
 from server.sync import conflicts, service, teamlead
-from server.sync.protocol import MAX_BODY, PullResponse, PushResponse, encoder
+from server.sync.protocol import MAX_BODY, PullResponse, PushRequest, PushResponse, encoder
 
 
 def _json(value: Any, status: int = 200) -> Response[bytes]:
@@ -25,6 +25,7 @@ def _json(value: Any, status: int = 200) -> Response[bytes]:
     status_code=200,
     tags=["sync"],
     summary="Push a device's ops (idempotent, per-device sequenced)",
+    opt={"request_body": ("application/json", PushRequest)},
 )
 async def sync_push(request: Request[Any, Any, State]) -> Response[bytes]:
     """Apply ops in one durable transaction; see docs/sync.md."""
