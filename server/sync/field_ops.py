@@ -6,6 +6,7 @@ import sqlite3
 
 import msgspec
 
+from server.checklists.completeness import missing
 from server.lib.errors import FieldError, NotFound, Unprocessable
 from server.sync.answers import WriteResult
 from server.sync.context import ChecklistInfo, PushContext, id_taken
@@ -122,6 +123,7 @@ def submit_checklist(
     if info.status == "submitted":
         row = conn.execute("SELECT rev FROM checklists WHERE id = ?", (info.id,)).fetchone()
         return WriteResult(Outcome.CONVERGED, row[0])
+    _require_complete(conn, info)
     rev = ctx.change(conn, "checklist", info.id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "UPDATE checklists SET status = 'submitted', submitted_at = ?, submitted_by = ?,"
@@ -130,3 +132,30 @@ def submit_checklist(
     )
     info.status = "submitted"
     return WriteResult(Outcome.WRITE, rev)
+
+
+def _require_complete(conn: sqlite3.Connection, info: ChecklistInfo) -> None:
+    """Refuse to submit while a visible required item or a demanded photo is missing."""
+    answers = {
+        key: msgspec.json.decode(value)
+        for key, value in conn.execute(
+            "SELECT item_key, value FROM answers WHERE checklist_id = ?", (info.id,)
+        )
+    }
+    photo_counts: dict[str, int] = {
+        key: count
+        for key, count in conn.execute(
+            "SELECT item_key, count(*) FROM photos WHERE checklist_id = ? AND item_key IS NOT NULL"
+            " AND withdrawn_at IS NULL AND state != 'rejected' GROUP BY item_key",
+            (info.id,),
+        )
+    }
+    problems = missing(info.template.template, answers, photo_counts)
+    if problems:
+        labels = info.template.items
+        raise Unprocessable(
+            f"De checklist is nog niet compleet ({len(problems)} onderdelen): vul eerst "
+            + "; ".join(f'"{labels[key].label}": {message}' for key, message in problems.items()),
+            slug="checklist-incomplete",
+            errors=[FieldError(f"items.{key}", message) for key, message in problems.items()],
+        )

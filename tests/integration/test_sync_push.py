@@ -373,3 +373,64 @@ async def test_photo_dedup_stays_within_the_agency(
         lambda c: dict(c.execute("SELECT agency_id, state FROM photos").fetchall())
     )
     assert states == {"gemeente-groningen": "verified", "politie": "expected"}
+
+
+async def test_incomplete_checklist_cannot_be_submitted(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    await seed_world(db)
+    anna = await login(client, "anna")
+    checklist_id = uuid7()
+    create = {
+        "op": "create_case",
+        "op_id": uuid7(),
+        "seq": 1,
+        "client_time": now_iso(),
+        "case_id": uuid7(),
+        "inspection_id": uuid7(),
+        "checklist_id": checklist_id,
+        "template": "controle-algemeen@1",
+        "subject": {"business": {"name": "Snackbar De Hoek"}},
+        "reason": {"category": "eigen-waarneming", "explanation": "Ter plaatse aangetroffen."},
+    }
+
+    def submit(seq: int) -> dict[str, Any]:
+        return {
+            "op": "submit_checklist",
+            "op_id": uuid7(),
+            "seq": seq,
+            "client_time": now_iso(),
+            "checklist_id": checklist_id,
+        }
+
+    body = (await push(client, anna, [create, submit(2)])).json()
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected"]
+    problem = body["results"][1]["problem"]
+    assert problem["type"] == "/problems/checklist-incomplete"
+    assert {e["field"] for e in problem["errors"]} == {
+        "items.starttijd",
+        "items.type-object",
+        "items.aanwezig-leidinggevende",
+        "items.toegang-verleend",
+    }
+    status = await db.read(
+        lambda c: c.execute(
+            "SELECT status FROM checklists WHERE id = ?", (checklist_id,)
+        ).fetchone()
+    )
+    assert status[0] == "open"
+
+    answers = [
+        set_answer(3, checklist_id, "starttijd", "09:30"),
+        set_answer(4, checklist_id, "type-object", "horeca"),
+        set_answer(5, checklist_id, "aanwezig-leidinggevende", "yes"),
+        set_answer(6, checklist_id, "toegang-verleend", "yes"),
+    ]
+    body = (await push(client, anna, [*answers, submit(7)])).json()
+    assert [r["status"] for r in body["results"]] == ["applied"] * 5
+    status = await db.read(
+        lambda c: c.execute(
+            "SELECT status FROM checklists WHERE id = ?", (checklist_id,)
+        ).fetchone()
+    )
+    assert status[0] == "submitted"
