@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 
 from server import __version__
 from server.auth.controller import AuthController
@@ -101,16 +100,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     if settings.pwa_dir.is_dir():
         route_handlers.append(pwa_router(settings.pwa_dir))
-        route_handlers.append(
-            create_static_files_router(
-                path="/",
-                directories=[settings.pwa_dir],
-                html_mode=True,
-                opt=PUBLIC,
-                name="pwa",
-                include_in_schema=False,
-            )
-        )
 
     return Litestar(
         route_handlers=route_handlers,

@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Response, Router, get
 from litestar.params import FromPath
 from litestar.response import File
+from litestar.static_files import create_static_files_router
 
 from server.lib.errors import NotFound
 
@@ -24,13 +25,14 @@ PUBLIC = {"exclude_from_auth": True}
 VENDOR_FILES: dict[str, str] = {
     "tus.min.js": "tus-js-client/dist/tus.min.js",
 }
+SHELL_FOLDERS = ("css", "js", "icons")
 _VERSION = re.compile(r'const VERSION = "([^"]*)";')
 
 
 def shell_files(pwa_dir: Path) -> list[Path]:
     """The files whose content makes up one app version."""
     files = [pwa_dir / "index.html", pwa_dir / "manifest.webmanifest", pwa_dir / "sw.js"]
-    for folder in ("css", "js", "icons"):
+    for folder in SHELL_FOLDERS:
         files += sorted(p for p in (pwa_dir / folder).rglob("*") if p.is_file())
     files += [pwa_dir / "node_modules" / rel for rel in VENDOR_FILES.values()]
     return [p for p in files if p.is_file()]
@@ -66,7 +68,7 @@ def pwa_router(pwa_dir: Path) -> Router:
         text = _VERSION.sub(lambda m: f'const VERSION = "{m.group(1)}-{digest()}";', text, 1)
         return Response(
             text.encode(),
-            media_type="text/javascript; charset=utf-8",
+            media_type="text/javascript",
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )
 
@@ -83,5 +85,34 @@ def pwa_router(pwa_dir: Path) -> Router:
             headers={"Cache-Control": "no-cache"},
         )
 
-    handlers: list[Any] = [service_worker, vendor]
+    @get(["/", "/index.html"], opt=PUBLIC, include_in_schema=False, name="pwa-index")
+    async def index() -> File:
+        return File(
+            path=pwa_dir / "index.html",
+            media_type="text/html",
+            content_disposition_type="inline",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False, name="pwa-manifest")
+    async def manifest() -> File:
+        return File(
+            path=pwa_dir / "manifest.webmanifest",
+            media_type="application/manifest+json",
+            content_disposition_type="inline",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    handlers: list[Any] = [service_worker, vendor, index, manifest]
+    # Only the shell folders are served: never node_modules, package files or tests.
+    handlers += [
+        create_static_files_router(
+            path=f"/{folder}",
+            directories=[pwa_dir / folder],
+            opt=PUBLIC,
+            name=f"pwa-{folder}",
+            include_in_schema=False,
+        )
+        for folder in SHELL_FOLDERS
+    ]
     return Router(path="/", route_handlers=handlers)

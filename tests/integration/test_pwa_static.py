@@ -104,3 +104,21 @@ def test_app_shell_fits_the_budget() -> None:
     files.append(PWA / "node_modules/tus-js-client/dist/tus.min.js")
     total = sum(p.stat().st_size for p in files)
     assert total <= SHELL_BUDGET, f"app shell is {total} bytes"
+
+
+async def test_only_the_shell_is_served_never_packages_or_tests(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    for path in ("/", "/index.html", "/manifest.webmanifest", "/js/app.js", "/css/app.css"):
+        resp = await client.get(path)
+        assert resp.status_code == 200, path
+        assert resp.headers["content-type"].count("charset") <= 1, path
+    for path in (
+        "/node_modules/tus-js-client/package.json",
+        "/package.json",
+        "/package-lock.json",
+        "/test/logic.test.mjs",
+    ):
+        resp = await client.get(path)
+        assert resp.status_code == 404, path
+        assert resp.headers["content-type"].startswith("application/problem+json"), path
