@@ -105,8 +105,16 @@ def insert_case(
     conn.execute(
         "INSERT INTO cases (id, reference, postcode, huisnummer, business_name, kvk, reason,"
         " status, teamlead_id, created_by, created_at, rev) VALUES (?, ?, '9711AB', 12,"
-        " 'Testbedrijf', '12345678', '{}', 'planned', ?, ?, ?, ?)",
-        (case_id, reference or f"RIT-TEST-{case_id[-6:]}", teamlead_id, creator, now, rev),
+        " 'Testbedrijf', '12345678', ?, 'planned', ?, ?, ?, ?)",
+        (
+            case_id,
+            reference or f"RIT-TEST-{case_id[-6:]}",
+            '{"category": "steekproef", "explanation": "Steekproef voor de test."}',
+            teamlead_id,
+            creator,
+            now,
+            rev,
+        ),
     )
     conn.executemany(
         "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)",

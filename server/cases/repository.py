@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from server.cases.scope import case_readers
 from server.cases.subject import Reason, Subject
 from server.lib.clock import now_iso
 from server.sync.feed import ChangeRecorder, record_change
@@ -78,12 +79,19 @@ def touch_case(conn: sqlite3.Connection, case_id: str) -> int:
 
 
 def set_case_status(conn: sqlite3.Connection, case_id: str, status: str) -> int:
-    """Set the status (``closed_at`` follows ``closed``); return the new ``rev``."""
+    """Set the status (``closed_at`` follows ``closed``); return the new ``rev``.
+
+    Closing takes the case off every phone: each user on the case gets an ``evict`` row.
+    """
     closed_at = now_iso() if status == "closed" else None
     conn.execute(
         "UPDATE cases SET status = ?, closed_at = ? WHERE id = ?", (status, closed_at, case_id)
     )
-    return touch_case(conn, case_id)
+    rev = touch_case(conn, case_id)
+    if status == "closed":
+        for user_id in case_readers(conn, case_id):
+            record_change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
+    return rev
 
 
 def case_agencies(conn: sqlite3.Connection, case_id: str) -> set[str]:

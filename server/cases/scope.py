@@ -27,7 +27,7 @@ def load_case_scopes(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str,
         return {}
     marks = ",".join("?" * len(case_ids))
     cases = conn.execute(
-        f"SELECT id, teamlead_id FROM cases WHERE id IN ({marks})", case_ids
+        f"SELECT id, teamlead_id, status FROM cases WHERE id IN ({marks})", case_ids
     ).fetchall()
     agencies: dict[str, set[str]] = defaultdict(set)
     for row in conn.execute(
@@ -68,6 +68,7 @@ def load_case_scopes(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str,
             agencies=frozenset(agencies.get(row["id"], ())),
             teamlead_id=row["teamlead_id"],
             checklists=tuple(checklists.get(row["id"], ())),
+            closed=row["status"] == "closed",
         )
         for row in cases
     }
@@ -76,6 +77,19 @@ def load_case_scopes(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str,
 def load_case_scope(conn: sqlite3.Connection, case_id: str) -> CaseScope | None:
     """The scope of one case, or None when it does not exist."""
     return load_case_scopes(conn, [case_id]).get(case_id)
+
+
+def case_readers(conn: sqlite3.Connection, case_id: str) -> list[str]:
+    """Users on the case: assigned inspectors, its team lead, team leads of its agencies."""
+    rows = conn.execute(
+        "SELECT ii.user_id FROM inspection_inspectors ii JOIN inspections i"
+        " ON i.id = ii.inspection_id WHERE i.case_id = ?1"
+        " UNION SELECT teamlead_id FROM cases WHERE id = ?1 AND teamlead_id IS NOT NULL"
+        " UNION SELECT u.id FROM users u, json_each(u.roles) r JOIN case_agencies ca"
+        " ON ca.agency_id = u.agency_id WHERE ca.case_id = ?1 AND r.value = 'teamlead'",
+        (case_id,),
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 def candidate_case_ids(conn: sqlite3.Connection, reader: Reader) -> list[str]:

@@ -59,6 +59,7 @@ class CaseScope:
     agencies: frozenset[str]
     teamlead_id: str | None = None
     checklists: tuple[ChecklistScope, ...] = field(default_factory=tuple)
+    closed: bool = False
 
     def assigned_users(self) -> frozenset[str]:
         """Every user assigned to an inspection of the case."""
@@ -77,6 +78,15 @@ def on_case(reader: Reader, case: CaseScope) -> bool:
     ):
         return True
     return reader.is_teamlead and reader.agency_id in case.agencies
+
+
+def replicates(reader: Reader, case: CaseScope) -> bool:
+    """True when the reader's devices keep a copy of the case (pull).
+
+    A closed case leaves every phone ("case closed for them" in the sync protocol); its
+    record stays readable online for those on the case.
+    """
+    return on_case(reader, case) and not case.closed
 
 
 def full_access(reader: Reader, case: CaseScope, checklist: ChecklistScope) -> bool:

@@ -25,6 +25,7 @@ class ChecklistInfo:
     agency_id: str
     status: str
     template: CachedTemplate
+    case_closed: bool = False
 
 
 @dataclass(slots=True)
@@ -53,8 +54,9 @@ class PushContext:
             return info
         row = conn.execute(
             "SELECT c.id, c.case_id, c.inspection_id, c.agency_id, c.status, c.template_slug,"
-            " c.template_version, t.body_sha256 FROM checklists c JOIN templates t"
-            " ON t.slug = c.template_slug AND t.version = c.template_version WHERE c.id = ?",
+            " c.template_version, t.body_sha256, k.status FROM checklists c JOIN templates t"
+            " ON t.slug = c.template_slug AND t.version = c.template_version"
+            " JOIN cases k ON k.id = c.case_id WHERE c.id = ?",
             (checklist_id,),
         ).fetchone()
         if row is None:
@@ -66,6 +68,7 @@ class PushContext:
             agency_id=row[3],
             status=row[4],
             template=template_by_hash(conn, row[5], row[6], row[7]),
+            case_closed=row[8] == "closed",
         )
         self._checklists[checklist_id] = info
         return info
@@ -100,6 +103,12 @@ class PushContext:
             and info.agency_id == principal.agency_id
             and self.assigned(conn, info.inspection_id)
         ):
+            if info.case_closed:
+                raise Conflict(
+                    "Deze zaak is gesloten: wijzigingen worden niet meer aangenomen. Neem "
+                    "contact op met de teamleider als er nog iets moet worden vastgelegd.",
+                    slug="case-closed",
+                )
             return info
         scope = load_case_scope(conn, info.case_id)
         if scope is None or not on_case(reader_of(principal), scope):

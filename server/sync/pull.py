@@ -14,7 +14,7 @@ from server.cases.visibility import (
     Reader,
     attached_visible,
     full_access,
-    on_case,
+    replicates,
 )
 from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
@@ -74,7 +74,7 @@ class View:
         if entity.kind == "template":
             return True
         scope = self.scope(entity.case_id) if entity.case_id else None
-        if scope is None or not on_case(self.reader, scope):
+        if scope is None or not replicates(self.reader, scope):
             return False
         if entity.kind in ("case", "inspection", "checklist", "release"):
             return True

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from server.cases.repository import set_case_status
 from server.db import Database
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
@@ -174,6 +175,38 @@ async def test_evict_record_when_access_withdrawn(
         )
     ).json()
     assert late["results"][0]["status"] == "rejected"
+
+
+async def test_closing_a_case_evicts_it_from_every_phone(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world = await seed_world(db)
+    anna, bert = await _fill(client, world)
+    _, anna_cursor = await pull_all(client, anna)
+    _, bert_cursor = await pull_all(client, bert)
+    await db.write(lambda c: set_case_status(c, world.case_id, "closed"))
+
+    for session, cursor in ((anna, anna_cursor), (bert, bert_cursor)):
+        records, _ = await pull_all(client, session, cursor)
+        assert [(r["kind"], r["id"], r["data"]["scope"]) for r in records] == [
+            ("evict", world.case_id, "case")
+        ]
+    late = (
+        await push(
+            client, anna, [set_answer(6, world.checklists["gemeente-groningen"], "tijd", "12:00")]
+        )
+    ).json()
+    assert late["results"][0]["status"] == "rejected"
+    assert late["results"][0]["problem"]["type"] == "/problems/case-closed"
+    # A phone that starts from empty never receives the closed case.
+    fresh = await login(client, "anna")
+    records, _ = await pull_all(client, fresh)
+    assert {r["kind"] for r in records} <= {"template", "evict"}
+    assert not [r for r in records if r["kind"] != "template" and r["id"] != world.case_id]
+    # Online, the case stays readable for those on it.
+    view = await client.get(f"/api/v1/cases/{world.case_id}", headers=anna["headers"])
+    assert view.status_code == 200
+    assert view.json()["status"] == "closed"
 
 
 async def test_cursor_that_cannot_be_honoured_is_410(
