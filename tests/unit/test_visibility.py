@@ -11,6 +11,7 @@ from server.cases.visibility import (
     metadata_visible,
     on_case,
     releasable,
+    replicates,
     visible_items,
 )
 
@@ -85,3 +86,15 @@ def test_only_shareable_items_can_be_released() -> None:
         "pol-drugs",
         "onbekend",
     ]
+
+
+def test_closed_case_leaves_every_phone_but_stays_on_the_case() -> None:
+    from dataclasses import replace
+
+    closed = replace(CASE, closed=True)
+    femke = user("femke", "politie", "inspector")
+    stranger = user("sven", "uwv", "inspector")
+    assert replicates(femke, CASE)
+    assert not replicates(femke, closed)
+    assert on_case(femke, closed)
+    assert not replicates(stranger, CASE)
