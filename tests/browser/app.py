@@ -27,7 +27,8 @@ def log_in(page: Any, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#today-list a.card-link")
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    # Installing precaches the whole shell; on a loaded 2-core CI machine that can take long.
+    wait_until(page, "() => navigator.serviceWorker.controller !== null", timeout_s=90)
     wait_until(
         page,
         """async () => {
