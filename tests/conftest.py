@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,3 +40,21 @@ def db(app: Litestar, client: AsyncTestClient[Litestar]) -> Database:
     """The running app's database."""
     database: Database = app.state.db
     return database
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test leaves an aiosqlite connection open.
+
+    Each connection owns a non-daemon thread, so a leaked one makes the interpreter hang at
+    exit after every test has passed (CI would then time out instead of failing).
+    """
+    leaked = [
+        t.name
+        for t in threading.enumerate()
+        if t.is_alive() and not t.daemon and "_connection_worker_thread" in t.name
+    ]
+    if leaked:
+        print(f"\nLEAKED aiosqlite connection threads (a Database was not closed): {leaked}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        # Their threads would keep the process alive forever: end it here.
+        os._exit(int(pytest.ExitCode.TESTS_FAILED))

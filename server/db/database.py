@@ -109,13 +109,24 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         self = cls(path)
         self._loop = asyncio.get_running_loop()
-        self._writer = await aiosqlite.connect(path, isolation_level=None)
-        await self._call(self._writer, lambda c: _configure(c, writer=True))
-        await self._call(self._writer, migrate)
-        for _ in range(readers):
-            reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-            await self._call(reader, lambda c: _configure(c, writer=False))
-            self._readers.append(reader)
+        try:
+            self._writer = await aiosqlite.connect(path, isolation_level=None)
+            await self._call(self._writer, lambda c: _configure(c, writer=True))
+            await self._call(self._writer, migrate)
+            for _ in range(readers):
+                reader = await aiosqlite.connect(
+                    f"file:{path}?mode=ro", uri=True, isolation_level=None
+                )
+                self._readers.append(reader)
+                await self._call(reader, lambda c: _configure(c, writer=False))
+        except BaseException:
+            # Each aiosqlite connection owns a non-daemon thread: a failed open (for example
+            # a database newer than this program) must not leave one behind.
+            for conn in [*self._readers, self._writer]:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            raise
         self._reader_cycle = itertools.cycle(self._readers)
         self._writer_task = asyncio.create_task(self._write_loop(), name="schouw-db-writer")
         self._checkpoint_task = asyncio.create_task(self._checkpoint_loop(), name="schouw-wal")
