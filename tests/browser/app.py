@@ -9,12 +9,20 @@ from tests.support import PASSWORD
 TIMEOUT = 30_000
 
 
-def open_app(browser: Any, base_url: str, **context_args: Any) -> tuple[Any, Any]:
-    """A fresh context (own storage) at 390x844 and a page on the app."""
+def open_app(
+    browser: Any, base_url: str, init_script: str | None = None, **context_args: Any
+) -> tuple[Any, Any]:
+    """A fresh context (own storage) at 390x844 and a page on the app.
+
+    ``init_script`` runs before the app's own scripts on every page load (set before the
+    first navigation, so no reload races the service worker's installation).
+    """
     context = browser.new_context(
         base_url=base_url, viewport={"width": 390, "height": 844}, **context_args
     )
     context.set_default_timeout(TIMEOUT)
+    if init_script is not None:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.goto("/")
     page.wait_for_selector("body[data-ready=true]")

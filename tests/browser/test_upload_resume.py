@@ -24,10 +24,7 @@ def test_cut_off_upload_resumes_without_resending(
     browser: Any, world_server: tuple[Server, World], tmp_path: Path
 ) -> None:
     server, world = world_server
-    context, page = open_app(browser, server.url)
-    page.add_init_script(f"window.SCHOUW_TUS_CHUNK = {CHUNK};")
-    page.reload()
-    page.wait_for_selector("body[data-ready=true]")
+    context, page = open_app(browser, server.url, init_script=f"window.SCHOUW_TUS_CHUNK = {CHUNK};")
     log_in(page, "insp-a")
     open_checklist(page, world.checklist_id)
 
