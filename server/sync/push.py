@@ -295,7 +295,7 @@ class PushUnit:
             op.seq,
             ctx.user_id,
             kind[:40],
-            op.raw.decode(),
+            op.raw.decode(errors="replace"),  # an op that is not UTF-8 is rejected
             op.digest,
             status,
             encoder.encode(stored).decode(),

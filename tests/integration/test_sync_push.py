@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from server.db import Database
@@ -121,6 +122,75 @@ async def test_wrong_typed_op_among_good_is_the_only_rejected(
     assert [r["status"] for r in body["results"]] == ["applied", "rejected", "rejected", "applied"]
     assert body["results"][1]["problem"]["errors"][0]["field"] == "$.base_rev"
     assert "checklist_id" in body["results"][2]["problem"]["detail"]
+
+
+def _raw_envelope(device_id: str, ops: list[bytes]) -> bytes:
+    head = msgspec.json.encode({"device_id": device_id, "schema_version": 1})
+    return head[:-1] + b',"ops":[' + b",".join(ops) + b"]}"
+
+
+async def test_undecodable_op_is_rejected_alone_and_the_next_ones_apply(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world, anna = await _anna(client, db)
+    cl = world.checklists["gemeente-groningen"]
+    deep = msgspec.json.encode(set_answer(2, cl, "open", None)).replace(
+        b'"value":null', b'"value":' + b"[" * 100_000 + b"]" * 100_000
+    )
+    not_utf8 = msgspec.json.encode(add_note(3, cl, "PLACEHOLDER")).replace(
+        b"PLACEHOLDER", b"caf\xe9 \xff\xfe"
+    )
+    ops = [
+        msgspec.json.encode(set_answer(1, cl, "tijd", "08:00")),
+        deep,
+        not_utf8,
+        msgspec.json.encode(set_answer(4, cl, "open", "yes")),
+    ]
+    body = _raw_envelope(anna["device_id"], ops)
+    resp = await client.post(
+        "/api/v1/sync/push",
+        content=body,
+        headers={**anna["headers"], "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 200, resp.text
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "rejected", "applied"]
+    assert [r["problem"]["type"] for r in results[1:3]] == ["/problems/invalid-op"] * 2
+    assert resp.json()["last_seq"] == 4
+    stored = await db.read(
+        lambda c: c.execute(
+            "SELECT seq, status, kind FROM ops WHERE device_id = ? ORDER BY seq",
+            (anna["device_id"],),
+        ).fetchall()
+    )
+    assert [tuple(r) for r in stored] == [
+        (1, "applied", "set_answer"),
+        (2, "rejected", "set_answer"),
+        (3, "rejected", "add_note"),
+        (4, "applied", "set_answer"),
+    ]
+    notes = await db.read(lambda c: c.execute("SELECT count(*) FROM notes").fetchone()[0])
+    assert notes == 0
+    again = await client.post(
+        "/api/v1/sync/push",
+        content=body,
+        headers={**anna["headers"], "Content-Type": "application/json"},
+    )
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 4
+
+
+async def test_a_body_that_is_not_json_is_the_only_400(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    _, anna = await _anna(client, db)
+    headers = {**anna["headers"], "Content-Type": "application/json"}
+    deep_and_broken = _raw_envelope(anna["device_id"], [b"[" * 100_000 + b"}" * 100_000])
+    for body in (b"[" * 50_000, b"{\xff", deep_and_broken):
+        resp = await client.post("/api/v1/sync/push", content=body, headers=headers)
+        assert resp.status_code == 400, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    count = await db.read(lambda c: c.execute("SELECT count(*) FROM ops").fetchone()[0])
+    assert count == 0
 
 
 async def test_unknown_op_is_rejected(client: AsyncTestClient[Any], db: Database) -> None:
