@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
-from server.cases.visibility import on_case
+from server.cases.visibility import attached_visible, on_case
 from server.lib.errors import Conflict, Forbidden, NotFound
 from server.sync.feed import ChangeRecorder, record_change
 from server.sync.templates import CachedTemplate, template_by_hash
@@ -117,6 +117,19 @@ class PushContext:
             "Alleen een inspecteur van de eigen organisatie die aan deze controle is "
             "toegewezen mag deze checklist invullen.",
             slug="checklist-not-writable",
+        )
+
+    def sees_attached(
+        self, conn: sqlite3.Connection, checklist_id: str, item_key: str | None
+    ) -> bool:
+        """True when the caller may see a note or photo of the checklist (the projection)."""
+        info = self.checklist(conn, checklist_id)
+        scope = load_case_scope(conn, info.case_id) if info is not None else None
+        if info is None or scope is None:
+            return False
+        checklist = next((c for c in scope.checklists if c.checklist_id == checklist_id), None)
+        return checklist is not None and attached_visible(
+            reader_of(self.principal), scope, checklist, item_key, info.template.sensitivities
         )
 
     def blob(self, conn: sqlite3.Connection, agency_id: str, sha256: str) -> tuple[int, int] | None:

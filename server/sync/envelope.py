@@ -170,5 +170,25 @@ def decode_op(raw: bytes) -> Op:
         ) from None
 
 
+IDENTITY_EXEMPT = ("seq", "client_time")
+"""Fields a re-sent op may change without becoming another op (its place and display time)."""
+
+
+def same_op(stored: bytes, raw: bytes) -> bool:
+    """True when two ops are the same op: equal after dropping ``seq`` and ``client_time``."""
+
+    def canonical(body: bytes) -> bytes | None:
+        try:
+            loose = any_decoder.decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            return None
+        if not isinstance(loose, dict):
+            return None
+        return sorted_encoder.encode({k: v for k, v in loose.items() if k not in IDENTITY_EXEMPT})
+
+    mine = canonical(raw)
+    return mine is not None and mine == canonical(stored)
+
+
 def text_field(value: object) -> str | None:
     return value if isinstance(value, str) and len(value) <= 64 else None

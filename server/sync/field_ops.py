@@ -98,9 +98,11 @@ def attach_photo(conn: sqlite3.Connection, ctx: PushContext, op: AttachPhoto) ->
 def withdraw_photo(conn: sqlite3.Connection, ctx: PushContext, op: WithdrawPhoto) -> WriteResult:
     """Mark a photo withdrawn; it stays in the evidence log."""
     row = conn.execute(
-        "SELECT checklist_id, withdrawn_at, rev FROM photos WHERE id = ?", (op.photo_id,)
+        "SELECT checklist_id, withdrawn_at, rev, item_key FROM photos WHERE id = ?",
+        (op.photo_id,),
     ).fetchone()
-    if row is None:
+    # A photo the caller may not see answers exactly like one that does not exist.
+    if row is None or not ctx.sees_attached(conn, row[0], row[3]):
         raise NotFound(
             "Deze foto bestaat niet of u hebt er geen toegang toe.", slug="photo-not-found"
         )

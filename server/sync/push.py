@@ -21,7 +21,7 @@ from server.lib.ids import uuid7
 from server.sync.answers import WriteResult, apply_answer
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
-from server.sync.envelope import RawOp, decode_op
+from server.sync.envelope import RawOp, decode_op, same_op
 from server.sync.feed import ChangeBuffer, current_epoch
 from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
 from server.sync.merge import Outcome
@@ -61,6 +61,7 @@ class _Prior:
     digest: str
     status: str
     result: bytes
+    payload: bytes = b""
 
 
 def _result_of(seq: int, prior: _Prior, status: str = "duplicate") -> OpResult:
@@ -100,6 +101,12 @@ class PushUnit:
                 "Dit apparaat hoort niet bij uw account; log op dit apparaat opnieuw in.",
                 slug="device-not-yours",
             )
+        elif self.device_id != principal.device_id:
+            error = Forbidden(
+                "Het device_id in de push is niet het apparaat waarop u bent ingelogd; stuur "
+                "de ops van elk apparaat met het token van dat apparaat.",
+                slug="device-not-token",
+            )
         elif device[1] is not None:
             error = DeviceRevoked("Dit apparaat is ingetrokken. Wis de gegevens op het apparaat.")
         if error is not None:
@@ -136,11 +143,13 @@ class PushUnit:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(
-                f"SELECT op_id, user_id, payload_hash, status, result FROM ops"
+                f"SELECT op_id, user_id, payload_hash, status, result, payload FROM ops"
                 f" WHERE op_id IN ({marks})",
                 chunk,
             ):
-                by_id[row[0]] = _Prior(row[0], row[1], row[2], row[3], row[4].encode())
+                by_id[row[0]] = _Prior(
+                    row[0], row[1], row[2], row[3], row[4].encode(), row[5].encode()
+                )
         return by_seq, by_id
 
     def _run(
@@ -189,7 +198,7 @@ class PushUnit:
             result, row = self._apply(conn, ctx, op, by_id)
             if row is not None:
                 rows.append(row)
-                prior = _Prior(row[0], ctx.user_id, op.digest, row[7], row[8].encode())
+                prior = _Prior(row[0], ctx.user_id, op.digest, row[7], row[8].encode(), op.raw)
                 by_seq[op.seq] = prior
                 by_id.setdefault(row[0], prior)
             counts[result.status] += 1
@@ -263,12 +272,22 @@ class PushUnit:
         op_id, kind, client_time = op.op_id, op.kind, op.client_time
         if op_id is not None:
             prior = by_id.get(op_id)
-            if prior is not None and prior.user_id == ctx.user_id:
+            if (
+                prior is not None
+                and prior.user_id == ctx.user_id
+                and same_op(prior.payload, op.raw)
+            ):
                 return _result_of(op.seq, prior), None
         stored_id = op_id if op_id is not None and op_id not in by_id else uuid7()
         try:
             decoded = decode_op(op.raw)
             if op_id in by_id:
+                if by_id[op_id].user_id == ctx.user_id:
+                    raise Conflict(
+                        "Dit op_id is al gebruikt voor een andere op; maak voor elke nieuwe "
+                        "wijziging een nieuw UUIDv7-id aan.",
+                        slug="op-id-reused",
+                    )
                 raise Conflict(
                     "Dit op_id is al in gebruik; maak een nieuw UUIDv7-id aan.",
                     slug="op-id-taken",
