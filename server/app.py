@@ -18,6 +18,7 @@ from server.auth.controller import AuthController
 from server.auth.middleware import TokenAuthMiddleware
 from server.auth.ratelimit import LoginLimiter
 from server.auth.service import AuthService
+from server.auth.sessions import SessionService
 from server.cases.routes import ROUTES as CASE_ROUTES
 from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
 from server.db import Database
@@ -31,6 +32,8 @@ from server.settings import Settings, load_settings
 from server.static import pwa_router
 from server.sync.feed import current_epoch
 from server.sync.routes import ROUTES as SYNC_ROUTES
+from server.workspace.rendering import template_config
+from server.workspace.routes import workspace_router
 
 PUBLIC = {"exclude_from_auth": True}
 DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -75,9 +78,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = await Database.open(settings.db_path, readers=settings.readers)
         app.state.db = db
-        app.state.auth = AuthService(
-            db, settings, LoginLimiter(settings.login_max_failures, settings.login_window)
-        )
+        limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
+        app.state.auth = AuthService(db, settings, limiter)
+        # The workspace login shares the API login's throttle counters.
+        app.state.sessions = SessionService(db, limiter)
         try:
             from server import hooks
 
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *SYNC_ROUTES,
         *EVIDENCE_ROUTES,
         *PARTNER_ROUTES,
+        workspace_router(),
     ]
     if settings.pwa_dir.is_dir():
         route_handlers.append(pwa_router(settings.pwa_dir))
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi"])],
         exception_handlers=exception_handlers(),
         before_send=[add_security_headers],
+        template_config=template_config(),
         request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="Schouw API",

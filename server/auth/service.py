@@ -228,7 +228,7 @@ class AuthService:
         """End every token of the caller's device."""
 
         def write(conn: sqlite3.Connection) -> int:
-            ended = end_device_tokens(conn, principal.device_id)
+            ended = end_device_tokens(conn, principal.device)
             append(
                 conn,
                 principal.actor(),

@@ -112,3 +112,20 @@ def search_cases(
         if on_case(reader, scopes[r["id"]])
     ]
     return CasePage(cases=cases, next_cursor=page[-1]["id"] if len(rows) > limit else None)
+
+
+def count_by_status(conn: sqlite3.Connection, reader: Reader) -> dict[str, int]:
+    """How many of the reader's cases are in each status (only cases the reader is on)."""
+    ids = candidate_case_ids(conn, reader)
+    scopes = load_case_scopes(conn, ids)
+    visible = [cid for cid, scope in scopes.items() if on_case(reader, scope)]
+    counts: dict[str, int] = {}
+    if not visible:
+        return counts
+    for status, n in conn.execute(
+        "SELECT status, COUNT(*) FROM cases WHERE id IN (SELECT value FROM json_each(?))"
+        " GROUP BY status",
+        (msgspec.json.encode(visible).decode(),),
+    ):
+        counts[status] = n
+    return counts
