@@ -58,11 +58,13 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
 
 
 def database(request: Request[Any, Any, State]) -> Database:
+    """The app's database."""
     db: Database = request.app.state.db
     return db
 
 
-def _view_after(conn: sqlite3.Connection, principal: Principal, case_id: str) -> CaseView:
+def view_after(conn: sqlite3.Connection, principal: Principal, case_id: str) -> CaseView:
+    """The case view after a change by the caller."""
     view = case_view(conn, reader_of(principal), case_id)
     if view is None:  # the caller just changed it, so they are on it
         raise service.case_not_found(case_id)
@@ -88,7 +90,7 @@ class CaseController(Controller):
         p = principal_of(request)
 
         def fn(c: sqlite3.Connection) -> CaseView:
-            return _view_after(c, p, service.create_case(c, p, data))
+            return view_after(c, p, service.create_case(c, p, data))
 
         return await database(request).write(fn)
 
@@ -165,7 +167,7 @@ class CaseController(Controller):
 
         def fn(c: sqlite3.Connection) -> CaseView:
             service.change_status(c, p, case_id, data)
-            return _view_after(c, p, case_id)
+            return view_after(c, p, case_id)
 
         return await database(request).write(fn)
 
@@ -186,7 +188,7 @@ class CaseController(Controller):
 
         def fn(c: sqlite3.Connection) -> CaseView:
             planning.plan_inspection(c, p, case_id, data)
-            return _view_after(c, p, case_id)
+            return view_after(c, p, case_id)
 
         return await database(request).write(fn)
 
@@ -208,7 +210,7 @@ class CaseController(Controller):
 
         def fn(c: sqlite3.Connection) -> CaseView:
             planning.reassign_inspectors(c, p, case_id, inspection_id, data)
-            return _view_after(c, p, case_id)
+            return view_after(c, p, case_id)
 
         return await database(request).write(fn)
 
@@ -229,7 +231,7 @@ class CaseController(Controller):
 
         def fn(c: sqlite3.Connection) -> CaseView:
             planning.add_intervention(c, p, case_id, data)
-            return _view_after(c, p, case_id)
+            return view_after(c, p, case_id)
 
         return await database(request).write(fn)
 
@@ -251,6 +253,6 @@ class CaseController(Controller):
 
         def fn(c: sqlite3.Connection) -> CaseView:
             planning.update_intervention(c, p, case_id, intervention_id, data)
-            return _view_after(c, p, case_id)
+            return view_after(c, p, case_id)
 
         return await database(request).write(fn)

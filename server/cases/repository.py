@@ -71,14 +71,21 @@ def insert_case(
     return rev
 
 
-def touch_case(conn: sqlite3.Connection, case_id: str) -> int:
+def touch_case(
+    conn: sqlite3.Connection, case_id: str, change: ChangeRecorder = record_change
+) -> int:
     """Record a change of the case row itself (status, agencies, team lead); return ``rev``."""
-    rev = record_change(conn, "case", case_id, case_id=case_id)
+    rev = change(conn, "case", case_id, case_id=case_id)
     conn.execute("UPDATE cases SET rev = ? WHERE id = ?", (rev, case_id))
     return rev
 
 
-def set_case_status(conn: sqlite3.Connection, case_id: str, status: str) -> int:
+def set_case_status(
+    conn: sqlite3.Connection,
+    case_id: str,
+    status: str,
+    change: ChangeRecorder = record_change,
+) -> int:
     """Set the status (``closed_at`` follows ``closed``); return the new ``rev``.
 
     Closing takes the case off every phone: each user on the case gets an ``evict`` row.
@@ -87,11 +94,32 @@ def set_case_status(conn: sqlite3.Connection, case_id: str, status: str) -> int:
     conn.execute(
         "UPDATE cases SET status = ?, closed_at = ? WHERE id = ?", (status, closed_at, case_id)
     )
-    rev = touch_case(conn, case_id)
+    rev = touch_case(conn, case_id, change)
     if status == "closed":
         for user_id in case_readers(conn, case_id):
-            record_change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
+            change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
     return rev
+
+
+def unsubmitted_checklists(conn: sqlite3.Connection, case_id: str) -> int:
+    """Checklists of the case's (not cancelled) inspections that are not submitted."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM checklists c JOIN inspections i ON i.id = c.inspection_id"
+        " WHERE c.case_id = ? AND i.status != 'cancelled' AND c.status != 'submitted'",
+        (case_id,),
+    ).fetchone()
+    return int(row[0])
+
+
+def set_case_teamlead(conn: sqlite3.Connection, case_id: str, teamlead_id: str) -> int:
+    """Hand the case to another team lead; return the new ``rev``."""
+    conn.execute("UPDATE cases SET teamlead_id = ? WHERE id = ?", (teamlead_id, case_id))
+    return touch_case(conn, case_id)
+
+
+def set_case_result(conn: sqlite3.Connection, case_id: str, result: bytes) -> None:
+    """Store the closing result (JSON); the caller closes the case in the same unit."""
+    conn.execute("UPDATE cases SET result = ? WHERE id = ?", (result.decode(), case_id))
 
 
 def case_agencies(conn: sqlite3.Connection, case_id: str) -> set[str]:

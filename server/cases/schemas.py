@@ -198,6 +198,7 @@ class ChecklistView(msgspec.Struct):
     answers: dict[str, AnswerOut]
     notes: list[NoteOut]
     photos: list[PhotoOut]
+    returned_at: str | None = None
 
 
 class InspectionView(msgspec.Struct):
@@ -262,3 +263,25 @@ class CaseView(msgspec.Struct):
     possible_duplicates: list[str]
     inspections: list[InspectionView]
     interventions: list[InterventionOut]
+    result: CaseResultOut | None = None
+    links: list[CaseLinkOut] = []
+
+
+class CaseResultOut(msgspec.Struct):
+    """How a closed case ended: outcome category, text, and open measures confirmed."""
+
+    category: str
+    text: str
+    open_interventions: list[str]
+    confirmed: bool
+    closed_by: str
+
+
+class CaseLinkOut(msgspec.Struct):
+    """A duplicate link to another case the reader is on."""
+
+    id: str
+    case_id: str
+    reference: str
+    direction: Literal["duplicate_of", "duplicated_by"]
+    linked_at: str

@@ -206,6 +206,13 @@ def change_status(
     """Move a case along its lifecycle (422 for an illegal jump)."""
     case_for_teamlead(conn, principal, case_id)
     (current,) = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+    if data.status == "closed" and current != "closed":
+        raise Unprocessable(
+            "Sluit een dossier met een resultaat (uitkomst en toelichting) via "
+            f"POST /api/v1/cases/{case_id}/close, niet via de status.",
+            slug="close-with-result",
+            errors=[FieldError(field="status", message="gebruik /close")],
+        )
     check_transition(current, data.status)
     repo.set_case_status(conn, case_id, data.status)
     append(

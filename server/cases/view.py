@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import msgspec
 
+from server.cases.duplicates import case_links
 from server.cases.schemas import (
     AnswerOut,
+    CaseLinkOut,
+    CaseResultOut,
     CaseView,
     ChecklistView,
     InspectionView,
@@ -38,6 +41,7 @@ from server.checklists.library import get_template
 from server.checklists.model import Template
 
 _reason_decoder = msgspec.json.Decoder(Reason)
+_result_decoder = msgspec.json.Decoder(CaseResultOut)
 
 
 def subject_of(row: sqlite3.Row) -> Subject:
@@ -184,6 +188,7 @@ def _checklist_view(
         answers=visible_items(reader, scope, cl_scope, answers, sensitivities),
         notes=notes,
         photos=photos,
+        returned_at=row["returned_at"],
     )
 
 
@@ -262,4 +267,15 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
         possible_duplicates=msgspec.json.decode(case["possible_duplicates"]),
         inspections=inspections,
         interventions=interventions,
+        result=_result_decoder.decode(case["result"]) if case["result"] else None,
+        links=[
+            CaseLinkOut(
+                id=link.id,
+                case_id=link.other_id,
+                reference=link.other_reference,
+                direction="duplicate_of" if link.direction == "duplicate_of" else "duplicated_by",
+                linked_at=link.linked_at,
+            )
+            for link in case_links(conn, reader, case_id)
+        ],
     )

@@ -156,3 +156,39 @@ def attached_visible(
 def releasable(item_keys: Iterable[str], sensitivities: Mapping[str, str]) -> list[str]:
     """The keys that may NOT be released (anything not ``shareable``); empty means all fine."""
     return [key for key in item_keys if sensitivities.get(key) != "shareable"]
+
+
+def is_case_lead(reader: Reader, case: CaseScope) -> bool:
+    """True for the case's own team lead: they hand the case over, close it and link
+    duplicates (team leads of other participating agencies do not)."""
+    return (
+        reader.kind == "user"
+        and reader.is_teamlead
+        and reader.user_id is not None
+        and reader.user_id == case.teamlead_id
+    )
+
+
+def may_take_lead(reader: Reader, case: CaseScope) -> bool:
+    """Who may hand a case over: its team lead; a case without one (created in the field)
+    may be taken up by any team lead on it."""
+    if is_case_lead(reader, case):
+        return True
+    return case.teamlead_id is None and reader.is_teamlead and on_case(reader, case)
+
+
+def may_link_duplicate(reader: Reader, case: CaseScope, other: CaseScope) -> bool:
+    """Linking two cases as duplicates: a team lead who is on both."""
+    return reader.is_teamlead and on_case(reader, case) and on_case(reader, other)
+
+
+def leads_agency_on_case(reader: Reader, case: CaseScope, agency_id: str) -> bool:
+    """True for a team lead of ``agency_id`` on a case that agency takes part in: they
+    review, return and release that agency's checklists and export its evidence."""
+    return (
+        reader.kind == "user"
+        and reader.is_teamlead
+        and reader.agency_id == agency_id
+        and agency_id in case.agencies
+        and on_case(reader, case)
+    )

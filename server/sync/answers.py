@@ -57,8 +57,9 @@ def _candidate(
     device_id: str | None,
     client_time: str | None,
     rev: int,
+    overwrote: bytes | None,
 ) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "value": msgspec.Raw(value),
         "op_id": op_id,
         "author_id": author_id,
@@ -66,6 +67,9 @@ def _candidate(
         "client_time": client_time,
         "rev": rev,
     }
+    if overwrote is not None:  # unknown for writes stored before the value was kept
+        out["overwrote"] = msgspec.Raw(overwrote)
+    return out
 
 
 def _record_conflict(
@@ -85,6 +89,7 @@ def _record_conflict(
         device_id=current["device_id"],
         client_time=row[0] if row is not None else None,
         rev=current["rev"],
+        overwrote=current["overwrote"].encode() if current["overwrote"] is not None else None,
     )
     new = _candidate(
         write.value,
@@ -93,6 +98,7 @@ def _record_conflict(
         device_id=write.device_id,
         client_time=write.client_time,
         rev=new_rev,
+        overwrote=current["value"].encode(),
     )
     open_row = conn.execute(
         "SELECT id, candidates FROM conflicts WHERE checklist_id = ? AND item_key = ?"
@@ -137,7 +143,7 @@ def store_answer(
 ) -> WriteResult:
     """Merge one write into the answers table (merge rule), recording a conflict if needed."""
     current = conn.execute(
-        "SELECT value, rev, op_id, author_id, device_id, seq FROM answers"
+        "SELECT value, rev, op_id, author_id, device_id, seq, overwrote FROM answers"
         " WHERE checklist_id = ? AND item_key = ?",
         (write.checklist_id, write.item_key),
     ).fetchone()
@@ -159,8 +165,9 @@ def store_answer(
     )
     conn.execute(
         "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id, device_id,"
-        " seq, amended, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " seq, amended, updated_at, overwrote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'null')"
         " ON CONFLICT (checklist_id, item_key) DO UPDATE SET value = excluded.value,"
+        " overwrote = answers.value,"
         " rev = excluded.rev, op_id = excluded.op_id, author_id = excluded.author_id,"
         " device_id = excluded.device_id, seq = excluded.seq,"
         " amended = max(answers.amended, excluded.amended), updated_at = excluded.updated_at",

@@ -26,6 +26,7 @@ class ChecklistInfo:
     status: str
     template: CachedTemplate
     case_closed: bool = False
+    returned: bool = False
 
 
 @dataclass(slots=True)
@@ -54,7 +55,8 @@ class PushContext:
             return info
         row = conn.execute(
             "SELECT c.id, c.case_id, c.inspection_id, c.agency_id, c.status, c.template_slug,"
-            " c.template_version, t.body_sha256, k.status FROM checklists c JOIN templates t"
+            " c.template_version, t.body_sha256, k.status, c.returned_at FROM checklists c"
+            " JOIN templates t"
             " ON t.slug = c.template_slug AND t.version = c.template_version"
             " JOIN cases k ON k.id = c.case_id WHERE c.id = ?",
             (checklist_id,),
@@ -69,6 +71,7 @@ class PushContext:
             status=row[4],
             template=template_by_hash(conn, row[5], row[6], row[7]),
             case_closed=row[8] == "closed",
+            returned=row[9] is not None,
         )
         self._checklists[checklist_id] = info
         return info

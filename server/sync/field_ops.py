@@ -6,6 +6,7 @@ import sqlite3
 
 import msgspec
 
+from server.cases.progress import mark_inspected_when_done
 from server.checklists.completeness import missing
 from server.lib.errors import FieldError, NotFound, Unprocessable
 from server.sync.answers import WriteResult
@@ -120,19 +121,25 @@ def withdraw_photo(conn: sqlite3.Connection, ctx: PushContext, op: WithdrawPhoto
 def submit_checklist(
     conn: sqlite3.Connection, ctx: PushContext, op: SubmitChecklist
 ) -> WriteResult:
-    """Submit: afterwards answers change only through amendments."""
+    """Submit: afterwards answers change only through amendments.
+
+    On a returned checklist (still ``submitted``) a submit is valid again: it ends the
+    return. On a submitted, not returned checklist it is a harmless duplicate.
+    """
     info = ctx.writable(conn, op.checklist_id)
-    if info.status == "submitted":
+    if info.status == "submitted" and not info.returned:
         row = conn.execute("SELECT rev FROM checklists WHERE id = ?", (info.id,)).fetchone()
         return WriteResult(Outcome.CONVERGED, row[0])
     _require_complete(conn, info)
     rev = ctx.change(conn, "checklist", info.id, case_id=info.case_id, checklist_id=info.id)
     conn.execute(
         "UPDATE checklists SET status = 'submitted', submitted_at = ?, submitted_by = ?,"
-        " rev = ? WHERE id = ?",
+        " returned_at = NULL, returned_by = NULL, rev = ? WHERE id = ?",
         (ctx.now, ctx.user_id, rev, info.id),
     )
     info.status = "submitted"
+    info.returned = False
+    mark_inspected_when_done(conn, info.case_id, ctx.change)
     return WriteResult(Outcome.WRITE, rev)
 
 

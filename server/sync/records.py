@@ -78,6 +78,8 @@ def _checklist(r: sqlite3.Row) -> Entity:
             "status",
             "submitted_at",
             "submitted_by",
+            "returned_at",
+            "returned_by",
             "created_at",
         )
     }

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
 from server.lib.errors import BadRequest
-from server.sync import conflicts, service, teamlead
+from server.sync import conflicts, returns, service, teamlead
 from server.sync.protocol import MAX_BODY, PullResponse, PushRequest, PushResponse, encoder
 
 
@@ -140,6 +140,26 @@ async def add_release(
     return _json(result, 201)
 
 
+@post(
+    "/api/v1/checklists/{checklist_id:str}/return",
+    status_code=200,
+    tags=["review"],
+    summary="Return a submitted checklist to the inspector, with a comment",
+)
+async def return_checklist(
+    request: Request[Any, Any, State],
+    checklist_id: FromPath[str],
+    data: JSONBody[returns.ReturnRequest],
+) -> Response[bytes]:
+    """Stays ``submitted`` with ``returned_at``; the inspector's next submit clears it."""
+    principal = principal_of(request)
+    result = await service.in_writer(
+        request.app.state.db,
+        lambda c: returns.return_checklist(c, principal, checklist_id, data),
+    )
+    return _json(result)
+
+
 ROUTES: list[Any] = [
     sync_push,
     sync_pull,
@@ -147,4 +167,5 @@ ROUTES: list[Any] = [
     resolve_conflict,
     add_comment,
     add_release,
+    return_checklist,
 ]

@@ -70,7 +70,7 @@ def lead_checklist(
     return info
 
 
-def _log_op(
+def log_op(
     conn: sqlite3.Connection,
     principal: Principal,
     kind: str,
@@ -79,6 +79,7 @@ def _log_op(
     *,
     op_id: str | None = None,
 ) -> str:
+    """Append an applied server op (no device, no seq) to the op log; return its id."""
     op_id = op_id or uuid7()
     body = sorted_encoder.encode(payload)
     conn.execute(
@@ -158,12 +159,13 @@ def resolve_conflict(
         " resolution = ?, rev = ? WHERE id = ?",
         (principal.user_id, now, encoder.encode(resolution).decode(), rev, conflict_id),
     )
-    _log_op(
+    log_op(
         conn,
         principal,
         "resolve_conflict",
         {
             "conflict_id": conflict_id,
+            "checklist_id": info.id,
             "candidate": req.candidate,
             "reason": req.reason,
             "value": msgspec.Raw(value),
@@ -199,7 +201,7 @@ def add_comment(
         raise Unprocessable(message, slug="unknown-item", errors=[FieldError("item_key", message)])
     comment_id = uuid7()
     rev = record_change(conn, "comment", comment_id, case_id=info.case_id, checklist_id=info.id)
-    op_id = _log_op(
+    op_id = log_op(
         conn,
         principal,
         "add_comment",
@@ -260,7 +262,7 @@ def add_release(
         )
     release_id = uuid7()
     rev = record_change(conn, "release", release_id, case_id=info.case_id, checklist_id=info.id)
-    op_id = _log_op(
+    op_id = log_op(
         conn,
         principal,
         "release_items",

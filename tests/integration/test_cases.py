@@ -284,15 +284,26 @@ async def test_status_transitions(client: Client, db: Database) -> None:
     assert jump.json()["type"] == "/problems/illegal-status-transition"
     unknown = await client.post(url, json={"status": "archived"}, headers=w["h"]["tl_gem"])
     assert unknown.status_code == 400
-    for status in ("planned", "inspected", "reviewed", "intervention", "closed"):
+    for status in ("planned", "inspected", "reviewed", "intervention"):
         resp = await client.post(url, json={"status": status}, headers=w["h"]["tl_gem"])
         assert resp.status_code == 200, resp.text
         assert resp.json()["status"] == status
+    # closing needs a result: not through the status route
+    plain = await client.post(url, json={"status": "closed"}, headers=w["h"]["tl_gem"])
+    assert plain.status_code == 422
+    assert plain.json()["type"] == "/problems/close-with-result"
+    closed = await client.post(
+        f"/api/v1/cases/{case['id']}/close",
+        json={"category": "geen-overtredingen", "text": "Niets gevonden."},
+        headers=w["h"]["tl_gem"],
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
     final = await client.post(url, json={"status": "reviewed"}, headers=w["h"]["tl_gem"])
     assert final.status_code == 422
     assert "definitief" in final.json()["detail"]
     audited = await _count(db, "SELECT COUNT(*) FROM audit_events WHERE action = 'case.status'")
-    assert audited == 5
+    assert audited == 4
 
 
 async def test_interventions_per_agency(client: Client, db: Database) -> None:
