@@ -27,7 +27,9 @@ from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem
 from server.lib.openapi_problems import ProblemJsonRenderPlugin
 from server.lib.openapi_router import openapi_router
 from server.lib.security_headers import add_security_headers
+from server.partners.headers import add_partner_headers
 from server.partners.routes import ROUTES as PARTNER_ROUTES
+from server.partners.tokens import TokenService
 from server.settings import Settings, load_settings
 from server.static import pwa_router
 from server.sync.feed import current_epoch
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.auth = AuthService(db, settings, limiter)
         # The workspace login shares the API login's throttle counters.
         app.state.sessions = SessionService(db, limiter)
+        app.state.partner_tokens = TokenService(db, settings)
         try:
             from server import hooks
 
@@ -110,9 +113,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         lifespan=[lifespan],
         state=State({"settings": settings}),
-        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi"])],
+        middleware=[
+            DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi", r"^/api/partner/"])
+        ],
         exception_handlers=exception_handlers(),
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, add_partner_headers],
         template_config=template_config(),
         request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=OpenAPIConfig(

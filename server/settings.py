@@ -33,6 +33,9 @@ class Settings:
     max_image_pixels: int = 50_000_000
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     pwa_dir: Path = DEFAULT_PWA_DIR
+    partner_token_ttl: int = 10 * 60
+    partner_rate_limit: int = 600
+    partner_rate_window: int = 60
 
     @property
     def db_path(self) -> Path:
@@ -67,6 +70,9 @@ ENV_NAMES: dict[str, str] = {
     "max_image_pixels": "SCHOUW_MAX_IMAGE_PIXELS",
     "trusted_proxies": "SCHOUW_TRUSTED_PROXIES",
     "pwa_dir": "SCHOUW_PWA_DIR",
+    "partner_token_ttl": "SCHOUW_PARTNER_TOKEN_TTL",
+    "partner_rate_limit": "SCHOUW_PARTNER_RATE_LIMIT",
+    "partner_rate_window": "SCHOUW_PARTNER_RATE_WINDOW",
 }
 
 
@@ -133,4 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_image_pixels=_int(env, "SCHOUW_MAX_IMAGE_PIXELS", 50_000_000, 1_000_000, 200_000_000),
         trusted_proxies=_proxies(env),
         pwa_dir=pwa_dir,
+        partner_token_ttl=_int(env, "SCHOUW_PARTNER_TOKEN_TTL", 10 * 60, 60, 3600),
+        partner_rate_limit=_int(env, "SCHOUW_PARTNER_RATE_LIMIT", 600, 1, 1_000_000),
+        partner_rate_window=_int(env, "SCHOUW_PARTNER_RATE_WINDOW", 60, 1, 3600),
     )

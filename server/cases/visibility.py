@@ -69,6 +69,24 @@ class CaseScope:
         return frozenset(out)
 
 
+def partner_reader(agency_id: str) -> Reader:
+    """The reader for a partner API client of ``agency_id`` (rows "partner client of X")."""
+    return Reader(kind="client", agency_id=agency_id)
+
+
+def sees_person_names(reader: Reader) -> bool:
+    """Users on a case see the names of the people on it; partner clients never do."""
+    return reader.kind == "user"
+
+
+def intervention_description_visible(
+    reader: Reader, case: CaseScope, intervention_agency_id: str
+) -> bool:
+    """Type, agency, status and dates of an intervention are for everyone on the case; its
+    description only for the intervening agency."""
+    return on_case(reader, case) and reader.agency_id == intervention_agency_id
+
+
 def on_case(reader: Reader, case: CaseScope) -> bool:
     """True when the reader takes part in the case at all (else: 404)."""
     if reader.kind == "client":

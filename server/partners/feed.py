@@ -1,0 +1,65 @@
+"""``GET /changes``: the change feed of one partner client, paged with an opaque cursor.
+
+The cursor carries the database epoch and a change-feed position. After a restore the epoch
+is new and an old cursor answers 410 Gone: the partner reads again from the start.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+from server.cases.visibility import partner_reader
+from server.lib.errors import Gone
+from server.partners.cursor import decode_cursor, encode_cursor
+from server.partners.events import coalesce, events_for, last_seq, read_changes
+from server.partners.schemas import ChangeEvent, ChangePage
+from server.partners.summary import case_link
+from server.sync.feed import current_epoch
+
+GONE = (
+    "Deze cursor hoort bij een eerdere stand van de database (er is een back-up "
+    "teruggezet). Lees de feed opnieuw vanaf het begin (zonder cursor) en haal de "
+    "dossiers opnieuw op."
+)
+
+
+class FeedCursor(msgspec.Struct, array_like=True):
+    """Where a client's feed reading stands."""
+
+    epoch: int
+    seq: int
+
+
+def start_cursor(conn: sqlite3.Connection) -> FeedCursor:
+    """A cursor at the start of the feed in the current epoch."""
+    return FeedCursor(current_epoch(conn), 0)
+
+
+def parse_feed_cursor(conn: sqlite3.Connection, text: str | None) -> FeedCursor:
+    """The cursor of a request (start when absent); 410 when it is from another epoch."""
+    if not text:
+        return start_cursor(conn)
+    cursor = decode_cursor(text, FeedCursor)
+    if cursor.epoch != current_epoch(conn) or cursor.seq < 0:
+        raise Gone(GONE, slug="cursor-expired", title="Cursor verlopen")
+    return cursor
+
+
+def change_page(
+    conn: sqlite3.Connection, agency_id: str, cursor_text: str | None, limit: int
+) -> ChangePage:
+    """The events of the next ``limit`` feed rows for a client of ``agency_id``."""
+    cursor = parse_feed_cursor(conn, cursor_text)
+    changes, position = read_changes(conn, cursor.seq, limit)
+    (events,) = events_for(conn, changes, [partner_reader(agency_id)])
+    out = [
+        ChangeEvent(case_id=c.case_id, types=list(c.types), at=c.at, links=case_link(c.case_id))  # type: ignore[arg-type]
+        for c in coalesce(events)
+    ]
+    return ChangePage(
+        events=out,
+        cursor=encode_cursor(FeedCursor(cursor.epoch, position)),
+        more=position < last_seq(conn),
+    )

@@ -1,0 +1,128 @@
+"""Partner change feed: in order across pages, redacted per client, case-closed, 410."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from server.cases import repository as repo
+from server.db import Database
+from tests.partner_support import (
+    ROOT,
+    add_client,
+    audit_rows,
+    bearer,
+    put_answer,
+    release,
+    submit,
+)
+from tests.sync_support import seed_world
+
+Client = AsyncTestClient[Litestar]
+
+
+async def read_all(
+    client: Client, headers: dict[str, str], cursor: str | None = None, limit: int = 3
+) -> tuple[list[dict[str, Any]], str]:
+    """Every event from ``cursor`` on, in small pages; return them and the last cursor."""
+    events: list[dict[str, Any]] = []
+    while True:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        resp = await client.get(f"{ROOT}/changes", params=params, headers=headers)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        events += page["events"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            return events, cursor
+
+
+async def test_feed_in_order_redacted_and_closed(client: Client, db: Database) -> None:
+    world = await seed_world(db)
+    politie = await bearer(client, await add_client(db, "politie", ["changes:read"]))
+    nvwa = await bearer(client, await add_client(db, "nvwa", ["changes:read"]))
+    events, cursor = await read_all(client, politie)
+    assert events and events[0]["caseId"] == world.case_id
+    assert "case-created" in {t for e in events for t in e["types"]}
+    assert (await read_all(client, nvwa))[0] == []  # not on the case: nothing at all
+
+    # A private answer of the gemeente: nothing for politie.
+    await db.write(lambda c: put_answer(c, world, "gemeente-groningen", "opmerking", "x"))
+    events, cursor = await read_all(client, politie, cursor)
+    assert events == []
+
+    # A released finding, a submission, an intervention: each reaches politie.
+    def act(conn: sqlite3.Connection) -> None:
+        put_answer(conn, world, "gemeente-groningen", "open", "ja")
+        release(conn, world, "gemeente-groningen", ["open"])
+        submit(conn, world, "gemeente-groningen")
+        repo.upsert_intervention(
+            conn,
+            intervention_id="iv-1",
+            case_id=world.case_id,
+            agency_id="politie",
+            type="proces-verbaal",
+            status="open",
+            due_date=None,
+            description="",
+            created_by=world.users["piet"],
+        )
+
+    await db.write(act)
+    events, cursor = await read_all(client, politie, cursor, limit=100)
+    (event,) = events  # coalesced per case within the page
+    assert event["types"] == [
+        "case-updated",
+        "findings-released",
+        "checklist-submitted",
+        "intervention-changed",
+    ]
+    assert event["links"]["self"] == f"{ROOT}/cases/{world.case_id}"
+    await db.write(lambda c: repo.set_case_status(c, world.case_id, "closed"))
+    events, cursor = await read_all(client, politie, cursor)
+    assert [t for e in events for t in e["types"]] == ["case-closed"]
+    reads = await audit_rows(db, "partner.changes.read")
+    assert reads and all(r["actor_type"] == "client" for r in reads)
+
+
+async def test_every_change_arrives_across_small_pages(client: Client, db: Database) -> None:
+    world = await seed_world(db)
+    politie = await bearer(client, await add_client(db, "politie", ["changes:read"]))
+    _, cursor = await read_all(client, politie)
+
+    def many(conn: sqlite3.Connection) -> None:
+        for n in range(5):
+            put_answer(conn, world, "politie", "aantal", n)
+            repo.upsert_intervention(
+                conn,
+                intervention_id=f"iv-{n}",
+                case_id=world.case_id,
+                agency_id="gemeente-groningen",
+                type="waarschuwing",
+                status="open",
+                due_date=None,
+                description="",
+                created_by=world.users["tara"],
+            )
+
+    await db.write(many)
+    events, _ = await read_all(client, politie, cursor, limit=1)
+    assert [e["types"] for e in events] == [["case-updated"], ["intervention-changed"]] * 5
+
+
+async def test_cursor_from_before_a_restore_is_gone(client: Client, db: Database) -> None:
+    await seed_world(db)
+    politie = await bearer(client, await add_client(db, "politie", ["changes:read"]))
+    _, cursor = await read_all(client, politie)
+    await db.write(lambda c: c.execute("UPDATE meta SET value = '2' WHERE key = 'epoch'"))
+    gone = await client.get(f"{ROOT}/changes", params={"cursor": cursor}, headers=politie)
+    assert gone.status_code == 410
+    assert gone.json()["type"] == "/problems/cursor-expired"
+    assert gone.headers["api-version"] == "1.0.0"
+    again, _ = await read_all(client, politie)  # from the start: everything again
+    assert again
+    bad = await client.get(f"{ROOT}/changes", params={"cursor": "bm9wZQ"}, headers=politie)
+    assert bad.status_code == 400
