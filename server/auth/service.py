@@ -125,9 +125,11 @@ class AuthService:
                     "contact op met de beheerder."
                 )
             if device is None:
+                # Registered in the current epoch: its first push is not "after a restore".
                 conn.execute(
-                    "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at,"
+                    " answered_epoch) VALUES (?, ?, ?, ?, ?,"
+                    " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch'))",
                     (data.device_id, row["id"], data.device_label or "", now, now),
                 )
                 append(

@@ -109,6 +109,12 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
             slug="unsupported-schema-version",
             errors=[FieldError("$.schema_version", "moet 1 zijn")],
         )
+    if envelope.gap is not None and envelope.gap.to < envelope.gap.from_:
+        raise BadRequest(
+            f"De gemelde gap loopt van {envelope.gap.from_} tot {envelope.gap.to}; "
+            "'to' mag niet kleiner zijn dan 'from'.",
+            errors=[FieldError("$.gap.to", "must be >= $.gap.from")],
+        )
     if len(envelope.ops) > MAX_OPS:
         raise PayloadTooLarge(
             f"Een push mag hoogstens {MAX_OPS} ops bevatten; stuur de rest in een volgende push."

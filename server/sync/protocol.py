@@ -1,4 +1,4 @@
-"""Sync v1 wire structs (the contract in ``shared/design/sync-protocol.md``).
+"""Sync v1 wire structs (the contract, for client authors: ``docs/sync.md``).
 
 The push envelope is decoded strictly; every op is decoded on its own against the tagged
 union :data:`Op`, so one malformed op is rejected without blocking the queue. Unknown
@@ -125,12 +125,24 @@ OP_NAMES: tuple[str, ...] = (
 )
 
 
+class Gap(msgspec.Struct):
+    """Seqs the device no longer holds (retention window passed): ``from`` … ``to``.
+
+    Declared only after the server asked for ``expected_seq`` = ``from``; the server records
+    the hole (audit ``sync.hole``) and continues after ``to``. A gap is never inferred.
+    """
+
+    from_: Seq = msgspec.field(name="from")
+    to: Seq
+
+
 class PushEnvelope(msgspec.Struct):
     """The strict envelope; each op stays raw until decoded on its own."""
 
     device_id: Uuid7
     schema_version: int
     ops: list[msgspec.Raw]
+    gap: Gap | None = None
 
 
 class PushRequest(msgspec.Struct):
@@ -139,6 +151,7 @@ class PushRequest(msgspec.Struct):
     device_id: Uuid7
     schema_version: Literal[1]
     ops: Annotated[list[Op], msgspec.Meta(max_length=MAX_OPS)]
+    gap: Gap | None = None
 
 
 Status = Literal["applied", "duplicate", "rejected", "conflict"]

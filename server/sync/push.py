@@ -88,11 +88,12 @@ class PushUnit:
         self.principal = principal
         self.device_id = envelope.device_id
         self.ops = ops
+        self.gap = envelope.gap
 
     def __call__(self, conn: sqlite3.Connection) -> PushResponse | DomainError:
         principal = self.principal
         device = conn.execute(
-            "SELECT user_id, revoked_at, last_seq, epoch FROM devices WHERE id = ?",
+            "SELECT user_id, revoked_at, last_seq, answered_epoch FROM devices WHERE id = ?",
             (self.device_id,),
         ).fetchone()
         error: DomainError | None = None
@@ -122,8 +123,69 @@ class PushUnit:
             return error
         epoch = current_epoch(conn)
         now = now_iso()
+        if int(device[3]) < epoch:
+            return self._first_after_restore(conn, int(device[2]), epoch, now)
         ctx = PushContext(principal, self.device_id, epoch, now, change=ChangeBuffer(now))
-        return self._run(conn, ctx, int(device[2]), int(device[3]) < epoch)
+        return self._run(conn, ctx, int(device[2]))
+
+    def _first_after_restore(
+        self, conn: sqlite3.Connection, last_seq: int, epoch: int, now: str
+    ) -> PushResponse:
+        """Sync protocol "Restore without loss": the first push of a device after a restore
+        applies nothing.
+
+        The device cannot know of the restore before this answer, so its ops are never taken
+        as the continuation of what the restored database holds: the answer says where to
+        continue (``expected_seq``) in the new ``epoch``, and the device re-sends every op it
+        still holds from there, or declares the seqs it no longer holds as a ``gap``.
+        """
+        conn.execute(
+            "UPDATE devices SET answered_epoch = ?, last_seen_at = ? WHERE id = ?",
+            (epoch, now, self.device_id),
+        )
+        append(
+            conn,
+            self.principal.actor(),
+            "sync.push",
+            object_type="device",
+            object_id=self.device_id,
+            detail={
+                "ops": len(self.ops),
+                "applied": 0,
+                "last_seq": last_seq,
+                "expected_seq": last_seq + 1,
+                "new_epoch": epoch,
+            },
+        )
+        return PushResponse(
+            last_seq=last_seq,
+            results=[],
+            missing_blobs=[],
+            expected_seq=last_seq + 1,
+            epoch=epoch,
+        )
+
+    def _declared_gap(self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int) -> int:
+        """Take the envelope's ``gap`` (seqs the device no longer holds); return ``last_seq``.
+
+        Only a gap that starts at or before ``last_seq + 1`` and reaches beyond ``last_seq``
+        moves the sequence; the hole is audited (``sync.hole``). A gap the server has already
+        passed (a re-sent push) changes nothing; one that starts later leaves the ordinary
+        rule to answer ``expected_seq``.
+        """
+        gap = self.gap
+        if gap is None or not gap.from_ <= last_seq + 1 <= gap.to:
+            return last_seq
+        append(
+            conn,
+            self.principal.actor(),
+            "sync.hole",
+            result="lost",
+            object_type="device",
+            object_id=self.device_id,
+            detail={"first_seq": last_seq + 1, "last_seq": gap.to, "epoch": ctx.epoch},
+        )
+        return gap.to
 
     def _priors(
         self, conn: sqlite3.Connection, last_seq: int
@@ -152,29 +214,17 @@ class PushUnit:
                 )
         return by_seq, by_id
 
-    def _run(
-        self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int, new_epoch: bool
-    ) -> PushResponse:
+    def _run(self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int) -> PushResponse:
         by_seq, by_id = self._priors(conn, last_seq)
+        last_seq = self._declared_gap(conn, ctx, last_seq)
         results: list[OpResult] = []
         rows: list[tuple[Any, ...]] = []
         expected: int | None = None
         counts = {"applied": 0, "conflict": 0, "rejected": 0, "duplicate": 0}
-        holes: list[list[int]] = []
         for op in self.ops:
-            if op.seq <= last_seq:
-                prior = by_seq.get(op.seq)
-                if prior is None:
-                    result = _rejected(
-                        op.seq,
-                        None,
-                        Conflict(
-                            "Dit volgnummer is al verwerkt maar de server kent de op niet "
-                            "(gat na een herstel).",
-                            slug="seq-unknown",
-                        ).problem(),
-                    )
-                elif prior.digest != op.digest:
+            prior = by_seq.get(op.seq) if op.seq <= last_seq else None
+            if prior is not None:
+                if prior.digest != op.digest:
                     result = _rejected(
                         op.seq,
                         prior.op_id,
@@ -189,12 +239,12 @@ class PushUnit:
                 results.append(result)
                 continue
             if op.seq > last_seq + 1:
-                if new_epoch and not holes:
-                    holes.append([last_seq + 1, op.seq - 1])
-                else:
-                    expected = last_seq + 1
-                    break
-            last_seq = op.seq
+                expected = last_seq + 1  # never a gap the device did not declare
+                break
+            # seq <= last_seq without a stored op: a seq the server passed without holding
+            # its op (inside a declared gap). The device still holds it: apply it, never
+            # refuse it as unknown.
+            last_seq = max(last_seq, op.seq)
             result, row = self._apply(conn, ctx, op, by_id)
             if row is not None:
                 rows.append(row)
@@ -213,7 +263,7 @@ class PushUnit:
                 rows,
             )
         conn.execute(
-            "UPDATE devices SET last_seq = ?, epoch = ?, last_seen_at = ? WHERE id = ?",
+            "UPDATE devices SET last_seq = ?, answered_epoch = ?, last_seen_at = ? WHERE id = ?",
             (last_seq, ctx.epoch, ctx.now, self.device_id),
         )
         detail: dict[str, Any] = {"ops": len(self.ops), **counts, "last_seq": last_seq}
@@ -227,16 +277,6 @@ class PushUnit:
             object_id=self.device_id,
             detail=detail,
         )
-        for first, last in holes:
-            append(
-                conn,
-                self.principal.actor(),
-                "sync.hole",
-                result="lost",
-                object_type="device",
-                object_id=self.device_id,
-                detail={"first_seq": first, "last_seq": last, "epoch": ctx.epoch},
-            )
         return PushResponse(
             last_seq=last_seq,
             results=results,
