@@ -86,6 +86,22 @@ export function batches(ops, max = 500) {
   return out;
 }
 
+/**
+ * After the server asked for `expectedSeq` (a restore, or ops it did not get): the next push
+ * re-sends every op the device still holds from there, whatever its state (pending,
+ * acknowledged, rejected), in seq order. Seqs the device no longer holds (retention passed)
+ * are declared as a gap; it is never left for the server to guess. `lastSeq` is the highest
+ * seq the device allocated. Returns `{ops, gap}`; both empty/null when there is nothing left.
+ */
+export function resendBatch(held, expectedSeq, lastSeq, max = 500) {
+  const rows = held.filter((r) => r.seq >= expectedSeq).sort((a, b) => a.seq - b.seq).slice(0, max);
+  if (rows.length === 0) {
+    return { ops: [], gap: expectedSeq <= lastSeq ? { from: expectedSeq, to: lastSeq } : null };
+  }
+  const gap = rows[0].seq > expectedSeq ? { from: expectedSeq, to: rows[0].seq - 1 } : null;
+  return { ops: rows.map((r) => r.op), gap };
+}
+
 /** Dutch one-line description of an op for the attention list. */
 export function describeOp(op) {
   switch (op.op) {

@@ -4,8 +4,9 @@
 
 import { api, DeviceRevoked, HttpError, NetworkError } from "./api.js";
 import { backoffDelay, classifyStatus, retryAfterMs } from "./backoff.js";
-import { getMeta, patchPhoto, photos, putRecord, records, setMeta } from "./store.js";
-import { applyPullPage, applyPushResults, pendingOps, purgeRetained, resendRetained } from "./syncstore.js";
+import { resendBatch } from "./ops.js";
+import { getMeta, outbox, patchPhoto, photos, putRecord, records, setMeta } from "./store.js";
+import { applyPullPage, applyPushResults, pendingOps, purgeRetained } from "./syncstore.js";
 import { fetchThumbnails } from "./thumbs.js";
 import { uploadPending } from "./upload.js";
 
@@ -21,28 +22,45 @@ function emit(type, detail) {
   events.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
-async function checkEpoch(epoch) {
+/**
+ * A new server epoch (the server was restored from a backup): pull from empty and re-send
+ * every op still held from the server's `last_seq` + 1. The first push after a restore is
+ * answered with `expected_seq` anyway; this covers a device that learns of it by a pull.
+ */
+async function checkEpoch(epoch, serverLastSeq) {
   if (epoch === undefined || epoch === null) return;
   const known = await getMeta("epoch");
   if (known !== null && known !== epoch) {
-    // Restore on the server: re-send everything still held, re-pull from empty.
-    await resendRetained();
-    await setMeta({ epoch, cursor: null });
+    const values = { epoch, cursor: null };
+    if (Number.isInteger(serverLastSeq) && (await getMeta("resend_from")) === null) values.resend_from = serverLastSeq + 1;
+    await setMeta(values);
   } else if (known === null) {
     await setMeta({ epoch });
   }
 }
 
+/** What the next push carries: pending ops, or everything held from `resend_from` on. */
+async function nextBatch() {
+  const from = await getMeta("resend_from");
+  if (from === null) return { from, ops: (await pendingOps(500)).map((o) => o.op), gap: null };
+  const plan = resendBatch(await outbox(), from, (await getMeta("next_seq", 1)) - 1);
+  return { from, ...plan };
+}
+
 async function push() {
   const deviceId = await getMeta("device_id");
+  let lastExpected = null;
   for (let round = 0; round < 50; round++) {
-    const batch = await pendingOps(500);
-    if (batch.length === 0) return;
-    const resp = await api("/api/v1/sync/push", {
-      method: "POST",
-      body: { device_id: deviceId, schema_version: 1, ops: batch.map((o) => o.op) },
-    });
-    await checkEpoch(resp.epoch);
+    const { from, ops, gap } = await nextBatch();
+    if (ops.length === 0 && gap === null) {
+      if (from === null) return;
+      await setMeta({ resend_from: null }); // everything held has been re-sent
+      continue;
+    }
+    const body = { device_id: deviceId, schema_version: 1, ops };
+    if (gap) body.gap = gap; // seqs this device no longer holds (retention window passed)
+    const resp = await api("/api/v1/sync/push", { method: "POST", body });
+    await checkEpoch(resp.epoch, resp.last_seq);
     await applyPushResults(resp.results ?? []);
     if (resp.missing_blobs?.length) {
       for (const p of await photos()) {
@@ -51,8 +69,19 @@ async function push() {
         }
       }
     }
+    if (resp.expected_seq != null) {
+      // The server wants everything held from there (after a restore: its first answer).
+      if (resp.expected_seq === lastExpected && !resp.results?.length) return; // no progress
+      lastExpected = resp.expected_seq;
+      await setMeta({ resend_from: resp.expected_seq });
+      continue;
+    }
+    if (from !== null) {
+      await setMeta({ resend_from: (ops.length ? ops.at(-1).seq : gap.to) + 1 });
+      continue;
+    }
     const answered = new Set((resp.results ?? []).map((r) => r.seq));
-    if (!batch.some((o) => answered.has(o.seq))) return; // no progress: stop, retry later
+    if (!ops.some((o) => answered.has(o.seq))) return; // no progress: stop, retry later
   }
 }
 
@@ -70,7 +99,7 @@ async function pull() {
       }
       throw err;
     }
-    await checkEpoch(resp.epoch);
+    await checkEpoch(resp.epoch, resp.last_seq);
     await applyPullPage(resp.changes ?? []);
     cursor = resp.cursor ?? cursor;
     await setMeta({ cursor, server_last_seq: resp.last_seq ?? null });
@@ -105,8 +134,8 @@ async function runOnce() {
   try {
     await push();
     await pull();
-    // A pull can put ops back in the outbox (new server epoch): send them in this round.
-    if ((await pendingOps(1)).length) await push();
+    // A pull can start a re-send (new server epoch) or bring nothing new: push again.
+    if ((await pendingOps(1)).length || (await getMeta("resend_from")) !== null) await push();
     const uploaded = await uploadPending(() => emit("changed"));
     if (uploaded > 0) {
       await pull();

@@ -142,16 +142,3 @@ export async function purgeRetained(now = Date.now(), retention = RETENTION_MS) 
     for (const sha of old) if (!keep.has(sha)) t.objectStore("blobs").delete(sha);
   });
 }
-
-/** New server epoch: every op still held goes back to pending, to be re-sent as-is. */
-export async function resendRetained() {
-  return tx(["outbox"], "readwrite", async (t) => {
-    const box = t.objectStore("outbox");
-    let n = 0;
-    for (const row of await all(t, "outbox", "state", "acked")) {
-      box.put({ ...row, state: "pending", resent: true });
-      n += 1;
-    }
-    return n;
-  });
-}

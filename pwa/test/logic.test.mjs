@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { backoffDelay, CAP_MS, classifyStatus, IDLE_MS, retryAfterMs } from "../js/backoff.js";
 import { isAnswered, needsPhoto, parseNumber, progress, validateChecklist, valueError, visibleKeys } from "../js/checklist-logic.js";
 import { formatBytes, handInState } from "../js/handin.js";
-import { answerOp, batches, clientTime, noteOp, photoOp, submitOp } from "../js/ops.js";
+import { answerOp, batches, clientTime, noteOp, photoOp, resendBatch, submitOp } from "../js/ops.js";
 import { isUuidv7, uuidv7, uuidv7Time } from "../js/uuid.js";
 
 test("uuidv7 has version 7, the RFC variant and the given time", () => {
@@ -68,6 +68,20 @@ test("op builders produce the protocol's fields", () => {
   assert.equal("geo" in photo, false);
   assert.equal(submitOp({ seq: 5, opId: "o", time: t, checklistId: "c" }).op, "submit_checklist");
   assert.throws(() => submitOp({ seq: 0, opId: "o", time: t, checklistId: "c" }));
+});
+
+test("after expected_seq every held op is re-sent, whatever its state, in seq order", () => {
+  const row = (seq, state) => ({ seq, state, op: { op: "add_note", seq } });
+  const held = [row(6, "pending"), row(2, "acked"), row(4, "rejected"), row(3, "acked"), row(5, "acked")];
+  assert.deepEqual(resendBatch(held, 3, 6), { ops: [3, 4, 5, 6].map((seq) => ({ op: "add_note", seq })), gap: null });
+  assert.deepEqual(resendBatch(held, 3, 6, 2).ops.map((o) => o.seq), [3, 4]);
+  // Retention passed for 1: declare exactly the seqs no longer held, send from the lowest held.
+  const gapped = resendBatch(held, 1, 6);
+  assert.deepEqual(gapped.gap, { from: 1, to: 1 });
+  assert.equal(gapped.ops[0].seq, 2);
+  // Nothing held from there on: the gap runs to the last seq allocated; past it, nothing to do.
+  assert.deepEqual(resendBatch([row(2, "acked")], 3, 9), { ops: [], gap: { from: 3, to: 9 } });
+  assert.deepEqual(resendBatch([], 10, 9), { ops: [], gap: null });
 });
 
 test("batches keep seq order and the 500-op limit", () => {

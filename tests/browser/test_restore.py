@@ -41,6 +41,9 @@ def answers(server: Server, checklist_id: str) -> dict[str, Any]:
 def test_work_acknowledged_after_the_backup_is_resent_after_a_restore(
     browser: Any, world_server: tuple[Server, World], tmp_path: Path
 ) -> None:
+    """Push first, as a phone does: after the restore the app's first request is a push of a
+    new edit. The server applies nothing from it and answers expected_seq; the app then
+    re-sends everything it holds from there, and every acknowledged op is in the op log once."""
     server, world = world_server
     context, page = open_app(browser, server.url)
     log_in(page, "insp-a")
@@ -52,25 +55,34 @@ def test_work_acknowledged_after_the_backup_is_resent_after_a_restore(
     choose(page, "aanwezig-leidinggevende", "yes")
     fill(page, "aantal-aanwezigen", "7")
     sync_and_wait_safe(page)  # acknowledged: the phone keeps these ops for 7 days
-    expected = {"toegang-verleend": "yes", "aanwezig-leidinggevende": "yes", "aantal-aanwezigen": 7}
-    assert answers(server, world.checklist_id) == expected
+    acked = {(r["seq"], r["op_id"]) for r in server.query("SELECT seq, op_id FROM ops")}
+    assert len(acked) == 3
 
     server.stop()
     schouw(server, "restore", str(tmp_path / "backup.tar"))
-    server.start()
     assert answers(server, world.checklist_id) == {"toegang-verleend": "yes"}
+    choose(page, "afsluitend-gesprek", "no")  # made while the server is down: pending
+    server.start()
 
-    page.click("#sync-now")
+    page.click("#sync-now")  # the app pushes its outbox first
+    expected = {
+        "toegang-verleend": "yes",
+        "aanwezig-leidinggevende": "yes",
+        "aantal-aanwezigen": 7,
+        "afsluitend-gesprek": "no",
+    }
     for _ in range(150):
         if answers(server, world.checklist_id) == expected:
             break
         page.wait_for_timeout(200)
     assert answers(server, world.checklist_id) == expected
     page.wait_for_selector("#safe[data-safe=true]")
-    statuses = server.query("SELECT seq, status FROM ops ORDER BY seq")
-    assert [(r["seq"], r["status"]) for r in statuses] == [
-        (1, "applied"),
-        (2, "applied"),
-        (3, "applied"),
-    ]
+    rows = server.query("SELECT seq, op_id, status FROM ops ORDER BY seq")
+    assert [(r["seq"], r["status"]) for r in rows] == [(n, "applied") for n in (1, 2, 3, 4)]
+    assert acked <= {(r["seq"], r["op_id"]) for r in rows}
+    first = server.query(
+        "SELECT detail FROM audit_events WHERE action = 'sync.push' AND detail LIKE '%new_epoch%'"
+    )
+    assert len(first) == 1 and '"expected_seq":2' in first[0]["detail"]
+    assert server.query("SELECT * FROM audit_events WHERE action = 'sync.hole'") == []
     context.close()
