@@ -285,20 +285,29 @@ def insert_signal(
     source: str,
     description: str,
     subject: Subject,
-    created_by: str,
+    created_by: str | None,
     agency_id: str,
+    created_by_client: str | None = None,
+    client_ref: str | None = None,
 ) -> int:
-    """Insert an open signal; return its ``rev``. No reporter identity is ever stored."""
+    """Insert an open signal; return its ``rev``. No reporter identity is ever stored.
+
+    The creator is a user, or (``created_by_client``) a partner API client with the signal's
+    id in its own system (``client_ref``).
+    """
     rev = record_change(conn, "signal", signal_id)
     conn.execute(
-        "INSERT INTO signals (id, source, description, subject, status, created_by, agency_id,"
-        " created_at, rev) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        "INSERT INTO signals (id, source, description, subject, status, created_by,"
+        " created_by_client, client_ref, agency_id, created_at, rev)"
+        " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
         (
             signal_id,
             source,
             description,
             _json.encode(subject).decode(),
             created_by,
+            created_by_client,
+            client_ref,
             agency_id,
             now_iso(),
             rev,

@@ -6,7 +6,7 @@ import sqlite3
 
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of, template_sensitivities
-from server.cases.visibility import attached_visible
+from server.cases.visibility import Reader, attached_visible
 from server.evidence.repository import PhotoTarget
 
 
@@ -21,6 +21,11 @@ def may_attach(principal: Principal, photo: PhotoTarget) -> bool:
 
 def may_view(conn: sqlite3.Connection, principal: Principal, photo: PhotoTarget) -> bool:
     """The visibility projection: a photo follows its item (no item: owner only)."""
+    return reader_may_view(conn, reader_of(principal), photo)
+
+
+def reader_may_view(conn: sqlite3.Connection, reader: Reader, photo: PhotoTarget) -> bool:
+    """:func:`may_view` for any reader of the projection (users and partner clients)."""
     case = load_case_scope(conn, photo.case_id)
     if case is None:
         return False
@@ -28,4 +33,4 @@ def may_view(conn: sqlite3.Connection, principal: Principal, photo: PhotoTarget)
     if checklist is None:
         return False
     sensitivities = template_sensitivities(conn, photo.template_slug, photo.template_version)
-    return attached_visible(reader_of(principal), case, checklist, photo.item_key, sensitivities)
+    return attached_visible(reader, case, checklist, photo.item_key, sensitivities)

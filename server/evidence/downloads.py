@@ -19,12 +19,14 @@ from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import FromPath, KwargDefinition
 from litestar.response import File
 
-from server.audit.log import append
+from server.audit.log import Actor, append
 from server.auth.guards import principal_of
 from server.auth.principal import Principal
+from server.cases.scope import reader_of
+from server.cases.visibility import Reader
 from server.db import Database
 from server.evidence import repository as repo
-from server.evidence.access import may_view
+from server.evidence.access import reader_may_view
 from server.evidence.blobstore import BlobStore
 from server.lib.errors import NotFound
 
@@ -60,15 +62,36 @@ async def open_photo(
     db: Database, store: BlobStore, principal: Principal, photo_id: str, variant: str
 ) -> Download:
     """Decide whether the caller may read ``variant`` of the photo; audit the attempt."""
+    return await open_photo_as(
+        db,
+        store,
+        reader=reader_of(principal),
+        actor=principal.actor(),
+        photo_id=photo_id,
+        variant=variant,
+    )
+
+
+async def open_photo_as(
+    db: Database,
+    store: BlobStore,
+    *,
+    reader: Reader,
+    actor: Actor,
+    photo_id: str,
+    variant: str,
+    case_id: str | None = None,
+) -> Download:
+    """:func:`open_photo` for any reader; ``case_id``, when given, must be the photo's case."""
     if variant not in VARIANTS:
         raise _missing()
     action = "photo.view_original" if variant == "original" else "photo.view"
 
     def fn(conn: sqlite3.Connection) -> tuple[str, repo.PhotoTarget | None]:
         photo = repo.load_photo(conn, photo_id)
-        if photo is None:
+        if photo is None or (case_id is not None and photo.case_id != case_id):
             return "missing", None
-        if not may_view(conn, principal, photo):
+        if not reader_may_view(conn, reader, photo):
             outcome = "denied"
         elif not _held(conn, photo):
             outcome = "not-available"
@@ -76,7 +99,7 @@ async def open_photo(
             outcome = "ok"
         append(
             conn,
-            principal.actor(),
+            actor,
             action,
             result=outcome,
             object_type="photo",
@@ -104,7 +127,7 @@ async def open_photo(
     return Download(path=path, etag=f"{photo.sha256}-{variant}", mime=mime, filename=filename)
 
 
-def _matches(header: str | None, etag: str) -> bool:
+def etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
     tags = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
@@ -138,7 +161,7 @@ async def download_photo(
         variant,
     )
     headers = {"Cache-Control": CACHE, "ETag": f'"{download.etag}"'}
-    if _matches(request.headers.get("if-none-match"), download.etag):
+    if etag_matches(request.headers.get("if-none-match"), download.etag):
         return Response(None, status_code=304, headers=headers)
     return File(
         path=download.path,

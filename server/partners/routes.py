@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State
+from litestar.datastructures import ETag, State
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import FromPath, QueryParameter
+from litestar.response import File
 
+from server.cases.visibility import partner_reader
 from server.db import Database
-from server.lib.errors import NotFound
+from server.evidence.downloads import CACHE, etag_matches, open_photo_as
+from server.lib.errors import NotFound, decode_error_to_bad_request
 from server.lib.net import client_ip
 from server.partners.audit import audit_call
 from server.partners.auth import (
@@ -27,7 +31,17 @@ from server.partners.auth import (
 from server.partners.cases import CaseFilter, list_cases
 from server.partners.feed import change_page
 from server.partners.headers import ROOT
-from server.partners.schemas import CasePage, CaseStatus, CaseSummary, ChangePage, TokenResponse
+from server.partners.schemas import (
+    CasePage,
+    CaseStatus,
+    CaseSummary,
+    ChangePage,
+    PhotoVariant,
+    SignalIn,
+    SignalOut,
+    TokenResponse,
+)
+from server.partners.signals import submit_signal
 from server.partners.summary import case_summary
 from server.partners.tokens import TokenService
 
@@ -138,11 +152,71 @@ async def changes(
     return page
 
 
+@get(
+    "/cases/{caseId:str}/photos/{photoId:str}/{variant:str}",
+    guards=[requires_scope("photos:read")],
+    include_in_schema=False,
+)
+async def photo(
+    request: Request[Any, Any, State],
+    caseId: FromPath[str],
+    photoId: FromPath[str],
+    variant: FromPath[PhotoVariant],
+) -> Response[Any]:
+    """A photo variant through the projection; audited (also when refused); ETag."""
+    caller = caller_of(request)
+    download = await open_photo_as(
+        _db(request),
+        request.app.state.photos.store,
+        reader=partner_reader(caller.agency_id),
+        actor=caller.actor(),
+        photo_id=photoId,
+        variant=variant,
+        case_id=caseId,
+    )
+    headers = {"Cache-Control": CACHE, "ETag": f'"{download.etag}"'}
+    if etag_matches(request.headers.get("if-none-match"), download.etag):
+        return Response(None, status_code=304, headers=headers)
+    return File(
+        path=download.path,
+        media_type=download.mime,
+        filename=download.filename,
+        content_disposition_type="attachment" if variant == "original" else "inline",
+        etag=ETag(value=download.etag),
+        headers={"Cache-Control": CACHE},
+    )
+
+
+SIGNAL_BODY_LIMIT = 64 * 1024
+_signal_decoder = msgspec.json.Decoder(SignalIn)
+
+
+@post(
+    "/signals",
+    guards=[requires_scope("signals:write")],
+    request_max_body_size=SIGNAL_BODY_LIMIT,
+    include_in_schema=False,
+)
+async def signals(request: Request[Any, Any, State]) -> Response[SignalOut]:
+    """Hand a signal to the team of the client's agency; idempotent on the client's ``id``."""
+    caller = caller_of(request)
+    try:
+        data = _signal_decoder.decode(await request.body())
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise decode_error_to_bad_request(exc) from None
+    out, created = await _db(request).write(lambda c: submit_signal(c, caller, data))
+    return Response(
+        out,
+        status_code=201 if created else 200,
+        headers={"Location": f"{ROOT}/signals/{out.id}"} if created else {},
+    )
+
+
 def partner_router() -> Router:
     """The ``/api/partner/v1`` router with its own authentication middleware."""
     return Router(
         path=ROOT,
-        route_handlers=[token, cases, case, changes],
+        route_handlers=[token, cases, case, changes, photo, signals],
         opt={"exclude_from_auth": True},
         include_in_schema=False,
         middleware=[DefineMiddleware(PartnerAuthMiddleware, exclude_from_auth_key=PUBLIC_OPT)],

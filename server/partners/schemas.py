@@ -127,6 +127,23 @@ class CaseLinks(msgspec.Struct, rename="camel"):
     self: str
 
 
+class DuplicateLink(msgspec.Struct, rename="camel"):
+    """A confirmed duplicate link to another case the client's agency takes part in."""
+
+    case_id: str
+    reference: str
+    direction: Literal["duplicate_of", "duplicated_by"]
+    linked_at: str
+
+
+class ClosingResult(msgspec.Struct, rename="camel"):
+    """How a closed case ended: the outcome category and the interventions still open then.
+    (The team's closing text is not shown: it is free text that may name people.)"""
+
+    category: str
+    open_interventions: list[str]
+
+
 class CaseSummary(msgspec.Struct, rename="camel"):
     """The case summary as one partner client may see it."""
 
@@ -140,7 +157,9 @@ class CaseSummary(msgspec.Struct, rename="camel"):
     agencies: list[Agency]
     visits: list[Visit]
     interventions: list[Intervention]
-    duplicates: list[str]
+    closing_result: ClosingResult | None
+    duplicate_links: list[DuplicateLink]
+    possible_duplicates: list[str]
     """Ids of cases flagged as possible duplicates that the client's agency also takes part in."""
     changed_at: str
     links: CaseLinks

@@ -26,6 +26,8 @@ from server.partners.schemas import (
     CaseLinks,
     CaseSummary,
     Checklist,
+    ClosingResult,
+    DuplicateLink,
     Intervention,
     Item,
     Photo,
@@ -137,7 +139,21 @@ def summarise(
             )
             for r in view.interventions
         ],
-        duplicates=sorted(d for d, s in duplicates.items() if on_case(reader, s)),
+        closing_result=ClosingResult(
+            category=view.result.category, open_interventions=view.result.open_interventions
+        )
+        if view.result is not None
+        else None,
+        duplicate_links=[
+            DuplicateLink(
+                case_id=link.case_id,
+                reference=link.reference,
+                direction=link.direction,
+                linked_at=link.linked_at,
+            )
+            for link in view.links
+        ],
+        possible_duplicates=sorted(d for d, s in duplicates.items() if on_case(reader, s)),
         changed_at=changed_at(conn, view.id),
         links=case_link(view.id),
     )
