@@ -21,6 +21,21 @@ export function retryAfterMs(value, now = Date.now()) {
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+/**
+ * What a failed photo upload means for the photo. Only a `photo-*` problem (the server
+ * refuses these bytes: empty, not an image, too large, …) rejects it; 401 means log in
+ * again; 403/404 (the server does not take it from this device now, e.g. after a
+ * reassignment) leave it waiting; anything else is retried with backoff. A rejected or
+ * waiting photo never counts as safe to hand in.
+ */
+export function classifyUploadFailure(status, problemType) {
+  const slug = typeof problemType === "string" ? problemType.split("/").pop() : "";
+  if (slug.startsWith("photo-")) return "reject";
+  if (status === 401) return slug === "device-revoked" ? "revoked" : "login";
+  if (status === 403 || status === 404) return "wait";
+  return "retry";
+}
+
 /** How a failed request should be treated: "retry" (network, 5xx, 429) or "permanent". */
 export function classifyStatus(status) {
   if (status === 0 || status === 408 || status === 429 || status >= 500) return "retry";

@@ -1,15 +1,25 @@
 // "Veilig om in te leveren": the device holds nothing the server does not hold yet.
 
+/** A photo this device took (it holds the original), not a colleague's pulled record. */
+export function isOwnPhoto(p) {
+  return p.own === true || p.pending_seq != null || p.op_acked === true;
+}
+
 /**
  * Summarise the local state. `outbox` items have `state` pending|acked|rejected (+ `seen`);
- * `photos` have `state` local|uploading|received|verified|rejected and `size`/`uploaded`.
+ * `photos` have `state` local|uploading|received|verified|rejected, `size`/`uploaded` and
+ * `withdrawn_at`. Never safe while an original taken here is neither verified by the server
+ * nor deliberately withdrawn: a refused photo stays unsafe until the inspector withdraws it.
  */
 export function handInState(outbox, photos) {
   const unsent = outbox.filter((o) => o.state === "pending").length;
-  const attention = outbox.filter((o) => o.state === "rejected" && !o.seen).length +
-    photos.filter((p) => p.state === "rejected" && !p.seen).length;
-  const open = photos.filter((p) => p.state !== "verified" && p.state !== "rejected");
-  const photoBytes = open.reduce((sum, p) => sum + Math.max(0, (p.size ?? 0) - (p.uploaded ?? 0)), 0);
+  const mine = photos.filter(isOwnPhoto);
+  const refused = mine.filter((p) => p.state === "rejected" && !p.withdrawn_at);
+  const attention = outbox.filter((o) => o.state === "rejected" && !o.seen).length + refused.length;
+  const open = mine.filter((p) => p.state !== "verified" && !p.withdrawn_at);
+  const photoBytes = open
+    .filter((p) => p.state !== "rejected")
+    .reduce((sum, p) => sum + Math.max(0, (p.size ?? 0) - (p.uploaded ?? 0)), 0);
   const safe = unsent === 0 && open.length === 0 && attention === 0;
   return { unsent, attention, photosOpen: open.length, photoBytes, safe };
 }

@@ -2,8 +2,8 @@
 
 import { formatBytes, handInState } from "./handin.js";
 import { describeOp } from "./ops.js";
-import { getMeta, markSeen, outbox, patchPhoto, photos } from "./store.js";
-import { status } from "./sync.js";
+import { getMeta, markSeen, outbox, photos, withdrawPhoto } from "./store.js";
+import { status, syncSoon } from "./sync.js";
 import { clock, h, show } from "./ui.js";
 
 const TRIGGERS = {
@@ -20,6 +20,21 @@ const TRIGGERS = {
 export async function attentionView(rerender) {
   const rejected = (await outbox()).filter((o) => o.state === "rejected");
   const refused = (await photos()).filter((p) => p.state === "rejected");
+  // A refused photo is never "safe to hand in": the inspector withdraws it, with a reason.
+  const withdrawForm = (p) => {
+    const id = `withdraw-${p.id}`;
+    return h("form", { class: "withdraw", onsubmit: async (e) => {
+      e.preventDefault();
+      const reason = e.target.elements.reason.value.trim();
+      if (!reason) return;
+      await withdrawPhoto(p.id, reason);
+      syncSoon();
+      rerender();
+    } },
+    h("label", { for: id }, "Reden van intrekken"),
+    h("input", { id, name: "reason", required: true, maxlength: 2000 }),
+    h("button", { type: "submit", class: "secondary" }, "Foto intrekken"));
+  };
   const rows = [
     ...rejected.map((o) =>
       h("li", { class: `card attention${o.seen ? " seen" : ""}`, dataset: { seq: o.seq } },
@@ -29,10 +44,10 @@ export async function attentionView(rerender) {
         o.op.checklist_id ? h("p", {}, h("a", { href: `#/checklist/${o.op.checklist_id}` }, "Naar de checklist")) : null,
         o.seen ? h("p", { class: "meta" }, "Gezien") : h("button", { type: "button", class: "secondary", onclick: async () => { await markSeen(o.seq); rerender(); } }, "Gezien"))),
     ...refused.map((p) =>
-      h("li", { class: `card attention${p.seen ? " seen" : ""}` },
+      h("li", { class: `card attention${p.withdrawn_at ? " seen" : ""}` },
         h("p", { class: "title" }, "Foto geweigerd"),
         h("p", { class: "error" }, p.reject_reason ?? "De server heeft deze foto niet geaccepteerd."),
-        p.seen ? h("p", { class: "meta" }, "Gezien") : h("button", { type: "button", class: "secondary", onclick: async () => { await patchPhoto(p.id, { seen: true }); rerender(); } }, "Gezien"))),
+        p.withdrawn_at ? h("p", { class: "meta" }, `Ingetrokken: ${p.withdraw_reason ?? ""}`) : withdrawForm(p))),
   ];
   show(
     h("h1", {}, "Aandacht nodig"),

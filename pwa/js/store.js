@@ -1,7 +1,7 @@
 // Local data: every edit and its outbox op are written in ONE durable transaction.
 
 import { all, req, tx } from "./idb.js";
-import { answerOp, clientTime, noteOp, photoOp, submitOp } from "./ops.js";
+import { answerOp, clientTime, noteOp, photoOp, submitOp, withdrawPhotoOp } from "./ops.js";
 import { uuidv7 } from "./uuid.js";
 
 /** One meta value (or `fallback`). */
@@ -119,7 +119,21 @@ export async function savePhoto({ checklistId, itemKey, blob, sha256, mime, thum
     const capturedAt = new Date().toISOString();
     const op = photoOp({ seq, opId: uuidv7(), time: clientTime(), photoId, checklistId, itemKey, sha256, size: blob.size, mime, capturedAt, geo });
     t.objectStore("blobs").put({ sha256, blob, size: blob.size, mime });
-    t.objectStore("photos").put({ id: photoId, checklist_id: checklistId, item_key: itemKey ?? null, sha256, size: blob.size, mime, thumb, state: "local", uploaded: 0, pending_seq: seq, captured_at: capturedAt });
+    t.objectStore("photos").put({ id: photoId, checklist_id: checklistId, item_key: itemKey ?? null, sha256, size: blob.size, mime, thumb, state: "local", uploaded: 0, pending_seq: seq, captured_at: capturedAt, own: true });
+    enqueue(t, op);
+    return op;
+  });
+}
+
+/** Withdraw a photo on purpose (with a reason): it stays in the server's evidence log. */
+export async function withdrawPhoto(photoId, reason) {
+  return tx(["photos", "outbox", "meta"], "readwrite", async (t) => {
+    const s = t.objectStore("photos");
+    const row = await req(s.get(photoId));
+    if (!row || row.withdrawn_at) return null;
+    const seq = await allocSeq(t);
+    const op = withdrawPhotoOp({ seq, opId: uuidv7(), time: clientTime(), photoId, reason });
+    s.put({ ...row, withdrawn_at: new Date().toISOString(), withdraw_reason: reason });
     enqueue(t, op);
     return op;
   });

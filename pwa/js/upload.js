@@ -1,7 +1,8 @@
 // Resumable photo uploads with tus-js-client (loaded from /vendor/tus.min.js). The resume
 // state lives in IndexedDB, so an upload cut off part-way continues after a reload.
 
-import { accessToken } from "./api.js";
+import { accessToken, DeviceRevoked, HttpError } from "./api.js";
+import { classifyUploadFailure } from "./backoff.js";
 import { all, req, tx } from "./idb.js";
 import { blob, patchPhoto, photos } from "./store.js";
 import { uuidv7 } from "./uuid.js";
@@ -70,13 +71,22 @@ function uploadOne(photo, data, onProgress) {
   });
 }
 
+/** The problem+json body of a failed tus request, or null. */
+function problemOf(err) {
+  try {
+    return JSON.parse(err?.originalResponse?.getBody?.() ?? "null");
+  } catch {
+    return null;
+  }
+}
+
 /** Upload every photo whose op the server holds and that is not yet received; returns count. */
 export async function uploadPending(onChange) {
   if (!globalThis.tus) return 0;
   let done = 0;
   for (const p of await photos()) {
     if (!(p.op_acked || p.server) || p.pending_seq) continue;
-    if (["verified", "received", "rejected"].includes(p.state)) continue;
+    if (["verified", "received", "rejected"].includes(p.state) || p.withdrawn_at) continue;
     const data = await blob(p.sha256);
     if (!data) continue;
     await patchPhoto(p.id, { state: "uploading" });
@@ -91,13 +101,18 @@ export async function uploadPending(onChange) {
       });
     } catch (err) {
       const status = err?.originalResponse?.getStatus?.() ?? 0;
-      // A 4xx other than conflicts means the server refuses these bytes for good.
-      if (status >= 400 && status < 500 && status !== 409 && status !== 423 && status !== 429) {
-        await patchPhoto(p.id, { state: "rejected", reject_reason: err.message });
+      const problem = problemOf(err);
+      const verdict = classifyUploadFailure(status, problem?.type);
+      if (verdict === "reject") {
+        await patchPhoto(p.id, { state: "rejected", reject_reason: problem?.detail ?? err.message });
         onChange();
         continue;
       }
-      await patchPhoto(p.id, { state: "local" });
+      await patchPhoto(p.id, { state: "local", upload_error: problem?.detail ?? err.message });
+      onChange();
+      if (verdict === "revoked") throw new DeviceRevoked();
+      if (verdict === "login") throw new HttpError(401, problem);
+      if (verdict === "wait") continue;
       throw err;
     }
     await patchPhoto(p.id, { state: "received", uploaded: data.size });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { backoffDelay, CAP_MS, classifyStatus, IDLE_MS, retryAfterMs } from "../js/backoff.js";
+import { backoffDelay, CAP_MS, classifyStatus, classifyUploadFailure, IDLE_MS, retryAfterMs } from "../js/backoff.js";
 import { isAnswered, needsPhoto, parseNumber, progress, validateChecklist, valueError, visibleKeys } from "../js/checklist-logic.js";
 import { formatBytes, handInState } from "../js/handin.js";
 import { answerOp, batches, clientTime, noteOp, photoOp, resendBatch, submitOp } from "../js/ops.js";
@@ -168,12 +168,12 @@ test("progress counts visible items only", () => {
   assert.deepEqual(progress(TEMPLATE, { indruk: "slecht", toegang: "yes" }, (k) => (k === "gevel" ? 1 : 0)), { done: 3, total: 9 });
 });
 
-test("safe to hand in only when every op is acked and every photo verified", () => {
+test("safe to hand in only when every op is acked and every own photo verified or withdrawn", () => {
   const acked = [{ state: "acked" }];
-  const verified = [{ state: "verified", size: 10, uploaded: 10 }];
+  const verified = [{ state: "verified", size: 10, uploaded: 10, own: true }];
   assert.equal(handInState(acked, verified).safe, true);
   assert.equal(handInState([...acked, { state: "pending" }], verified).safe, false);
-  const uploading = handInState(acked, [{ state: "received", size: 100, uploaded: 100 }, { state: "uploading", size: 3000, uploaded: 1000 }]);
+  const uploading = handInState(acked, [{ state: "received", size: 100, uploaded: 100, own: true }, { state: "uploading", size: 3000, uploaded: 1000, op_acked: true }]);
   assert.equal(uploading.safe, false);
   assert.equal(uploading.photoBytes, 2000);
   const rejected = handInState([{ state: "rejected" }], verified);
@@ -181,4 +181,30 @@ test("safe to hand in only when every op is acked and every photo verified", () 
   assert.equal(rejected.safe, false, "an unseen rejection needs the inspector's attention");
   assert.equal(handInState([{ state: "rejected", seen: true }], verified).safe, true);
   assert.equal(formatBytes(2_500_000), "2,4 MB");
+});
+
+test("a refused photo is never safe, even when seen, until it is withdrawn", () => {
+  const refused = { state: "rejected", size: 10, uploaded: 0, own: true, reject_reason: "leeg" };
+  for (const p of [refused, { ...refused, seen: true }]) {
+    const st = handInState([], [p]);
+    assert.deepEqual([st.safe, st.attention, st.photosOpen, st.photoBytes], [false, 1, 1, 0]);
+  }
+  const withdrawn = { ...refused, withdrawn_at: "2026-05-04T09:00:00Z" };
+  assert.equal(handInState([{ state: "pending" }], [withdrawn]).safe, false, "the withdraw op is not sent yet");
+  assert.equal(handInState([{ state: "acked" }], [withdrawn]).safe, true);
+  // A colleague's pulled photo that is not uploaded yet is not this device's work.
+  assert.equal(handInState([], [{ state: "expected", size: 10, server: true }]).safe, true);
+  assert.equal(handInState([], [{ state: "local", size: 10, pending_seq: 3 }]).safe, false);
+});
+
+test("only a photo-* problem rejects a photo; 401 means log in again; 403/404 wait", () => {
+  assert.equal(classifyUploadFailure(422, "https://schouw.example/problems/photo-not-an-image"), "reject");
+  assert.equal(classifyUploadFailure(413, "/problems/photo-too-large"), "reject");
+  assert.equal(classifyUploadFailure(401, "/problems/unauthorized"), "login");
+  assert.equal(classifyUploadFailure(401, "/problems/device-revoked"), "revoked");
+  assert.equal(classifyUploadFailure(403, "/problems/forbidden"), "wait");
+  assert.equal(classifyUploadFailure(404, undefined), "wait");
+  for (const [status, type] of [[422, "/problems/sha256-mismatch"], [400, "/problems/tus-header"], [409, null], [410, "/problems/upload-expired"], [460, "/problems/checksum-mismatch"], [500, null], [0, null]]) {
+    assert.equal(classifyUploadFailure(status, type), "retry", `${status} ${type}`);
+  }
 });
