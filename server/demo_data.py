@@ -107,7 +107,7 @@ CASES: list[DemoCase] = [
                 0,
                 "21:00",
                 (
-                    ("gemeente-groningen", "gemeente-apv-alcoholwet@1"),
+                    ("gemeente-groningen", "gemeente-apv-alcoholwet@2"),
                     ("politie", "politie-ondermijning@1"),
                     ("belastingdienst", "belastingdienst-kassa@1"),
                     ("nvwa", "nvwa-hygiene-tabak@1"),

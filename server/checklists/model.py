@@ -69,7 +69,20 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max: float | None = None
     max_length: Annotated[int, msgspec.Meta(ge=1, le=4000)] | None = None
     photo_on: list[ScalarValue] | None = None
+    deviation_on: list[ScalarValue] | None = None
     visible_if: VisibleIf | None = None
+
+    def deviation_values(self) -> list[ScalarValue]:
+        """Answers that mark a deviation (afwijking): ``deviation_on``, else ``photo_on``."""
+        chosen = self.deviation_on if self.deviation_on is not None else self.photo_on
+        return list(chosen or [])
+
+    def is_deviation(self, value: object) -> bool:
+        """True when ``value`` (a multi choice: any of its options) is a deviation."""
+        marks = self.deviation_values()
+        if isinstance(value, list):
+            return any(v in marks for v in value)
+        return value is not None and value in marks
 
 
 class Section(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -82,6 +82,14 @@ def _check_item(template: Template, item: Item, items: dict[str, Item]) -> None:
             bad = [v for v in item.photo_on if v not in allowed]
             if bad:
                 raise TemplateError(f"{where}: photo_on names answers it cannot have: {bad}")
+    if item.deviation_on is not None:
+        if item.type in ("photo", "signature", "text"):
+            raise TemplateError(f"{where}: a {item.type} item has no answers to mark as deviation")
+        allowed = _answers(item)
+        if allowed is not None:
+            bad = [v for v in item.deviation_on if v not in allowed]
+            if bad:
+                raise TemplateError(f"{where}: deviation_on names answers it cannot have: {bad}")
     if item.visible_if is not None:
         target = items.get(item.visible_if.item)
         if target is None:

@@ -44,6 +44,7 @@ def test_library_covers_every_discipline_type_and_sensitivity() -> None:
     assert {i.type for i in items} == set(ITEM_TYPES)
     assert {i.sensitivity for i in items} == {"private", "shareable", "restricted"}
     assert any(i.photo_on for i in items)
+    assert any(i.deviation_on for i in items)
     assert any(i.visible_if for i in items)
     assert all(i.unit for i in items if i.type == "number")
 

@@ -119,3 +119,20 @@ def test_new_version_may_add_items_but_not_change_types() -> None:
     v2_bad = _decode(_template(YES, changed, version=2))
     with pytest.raises(TemplateError, match=r"item 'keuze-b': type changed from choice to multi"):
         validate_upgrade(v1, v2_bad)
+
+
+def test_deviation_on_must_name_possible_answers_and_defaults_to_photo_on() -> None:
+    with pytest.raises(TemplateError, match=r"item 'vraag-a': deviation_on names answers"):
+        _decode(_template({**YES, "deviation_on": ["nee"]}))
+    text = {"key": "tekst", "type": "text", "label": "Tekst", "deviation_on": ["x"]}
+    with pytest.raises(TemplateError, match=r"item 'tekst': a text item has no answers"):
+        _decode(_template(text))
+    explicit = _decode(_template({**YES, "photo_on": ["no"], "deviation_on": ["no", "na"]}))
+    assert explicit.items()[0].deviation_values() == ["no", "na"]
+    assert explicit.items()[0].is_deviation("na")
+    defaulted = _decode(_template({**YES, "photo_on": ["no"]})).items()[0]
+    assert defaulted.is_deviation("no") and not defaulted.is_deviation("yes")
+    multi = {**CHOICE, "type": "multi_choice", "deviation_on": ["twee"]}
+    item = _decode(_template(multi)).items()[0]
+    assert item.is_deviation(["een", "twee"]) and not item.is_deviation(["een"])
+    assert not _decode(_template(YES)).items()[0].is_deviation("no")
