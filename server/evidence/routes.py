@@ -14,6 +14,7 @@ from server.evidence.downloads import download_photo
 from server.evidence.errors import StreamInterrupted, too_large
 from server.evidence.form import FormResult, receive_form
 from server.evidence.form_parser import boundary_of
+from server.evidence.package_routes import evidence_package
 from server.evidence.tus import UploadController
 from server.lib.errors import BadRequest
 
@@ -68,4 +69,4 @@ async def upload_form(request: Request[Any, Any, State]) -> FormResult:
     )
 
 
-ROUTES: list[Any] = [UploadController, download_photo, upload_form]
+ROUTES: list[Any] = [UploadController, download_photo, upload_form, evidence_package]
