@@ -141,9 +141,7 @@ def _audit_excerpt(conn: sqlite3.Connection, object_ids: list[str]) -> bytes:
         " WHERE object_id IN (SELECT value FROM json_each(?)) ORDER BY id",
         (msgspec.json.encode(object_ids).decode(),),
     ).fetchall()
-    lines = [
-        _pretty.encode({**dict(r), "detail": msgspec.Raw(r["detail"].encode())}) for r in rows
-    ]
+    lines = [_pretty.encode({**dict(r), "detail": msgspec.Raw(r["detail"].encode())}) for r in rows]
     return b"\n".join(lines) + (b"\n" if lines else b"")
 
 
