@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from server.lib.numbers import ascii_digits
+
 _POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")
 _TOEVOEGING = re.compile(r"^[A-Za-z0-9]{1,4}$")
 
@@ -55,7 +57,7 @@ def check_toevoeging(value: str) -> str:
 
 def _digits(value: str, count: int, label: str, example: str) -> str:
     cleaned = value.replace(" ", "").replace(".", "")
-    if not (cleaned.isdigit() and cleaned.isascii() and len(cleaned) == count):
+    if not (ascii_digits(cleaned, count) and len(cleaned) == count):
         raise InvalidIdentifier(
             f"{label} {value!r} is ongeldig: precies {count} cijfers, zoals {example}."
         )

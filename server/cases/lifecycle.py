@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
+from server.checklists.model import MAX_TEMPLATE_VERSION
 from server.lib.errors import FieldError, Unprocessable
+from server.lib.numbers import ascii_digits
 
 STATUSES: tuple[str, ...] = (
     "signal",
@@ -33,8 +35,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^\d{2}:\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIME = re.compile(r"^[0-9]{2}:[0-9]{2}$")
 
 
 def check_transition(current: str, target: str) -> None:
@@ -86,7 +88,7 @@ def check_time(value: str, field: str) -> str:
 def parse_template_ref(value: str, field: str) -> tuple[str, int]:
     """``"slug@3"`` → ``("slug", 3)``; 422 naming ``field`` otherwise."""
     slug, _, version = value.partition("@")
-    if slug and version.isdigit() and int(version) >= 1:
+    if slug and ascii_digits(version, len(str(MAX_TEMPLATE_VERSION))) and int(version) >= 1:
         return slug, int(version)
     raise Unprocessable(
         f"Sjabloon {value!r} is ongeldig: gebruik slug@versie, zoals nvwa-hygiene-tabak@1.",

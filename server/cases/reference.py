@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from server.lib.clock import utc_now
+from server.lib.numbers import ascii_digits
 
 
 def next_case_reference(conn: sqlite3.Connection, year: int | None = None) -> str:
@@ -23,5 +24,5 @@ def next_case_reference(conn: sqlite3.Connection, year: int | None = None) -> st
     number = 1
     if row is not None:
         tail = row[0][len(prefix) :]
-        number = int(tail) + 1 if tail.isdigit() else 1
+        number = int(tail) + 1 if ascii_digits(tail, 18) else 1
     return f"{prefix}{number:04d}"

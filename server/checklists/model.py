@@ -26,6 +26,8 @@ ITEM_TYPES: tuple[str, ...] = (
     "signature",
 )
 VALUELESS_TYPES = frozenset({"photo", "signature"})
+MAX_TEMPLATE_VERSION = 999_999
+"""A template version is 1 to 999999 (as in ``slug@version`` of the sync protocol)."""
 
 Key = Annotated[
     str,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from server.checklists.library import get_template
-from server.checklists.model import Template
+from server.checklists.model import MAX_TEMPLATE_VERSION, Template
 from server.db import Database
 from server.lib.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem
 
@@ -76,7 +76,10 @@ class TemplateController(Controller):
         },
     )
     async def get_one(
-        self, request: Request[Any, Any, State], slug: FromPath[str], version: FromPath[int]
+        self,
+        request: Request[Any, Any, State],
+        slug: FromPath[str],
+        version: Annotated[int, Parameter(ge=1, le=MAX_TEMPLATE_VERSION)],
     ) -> Template:
         """The full template ``slug@version``; 404 when it is not published."""
         db: Database = request.app.state.db

@@ -14,8 +14,8 @@ _ORIENTATION = 0x0112
 _DATETIME = 0x0132
 _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
-_EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
-_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+_EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$", re.ASCII)
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from server.evidence.repository import Upload
 from server.evidence.uploads import Checksum, UploadService
 from server.lib.clock import parse_iso
 from server.lib.errors import BadRequest
+from server.lib.numbers import ascii_digits
 
 PATCH_LIMIT = 16 * 1024 * 1024 + 64 * 1024
 EXTENSIONS = "creation,checksum,expiration,termination"
@@ -49,7 +50,7 @@ def _require_tus(request: Request[Any, Any, State]) -> None:
 
 def _int_header(request: Request[Any, Any, State], name: str) -> int:
     raw = request.headers.get(name)
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not ascii_digits(raw, 18):
         raise BadRequest(
             f"Header {name} ontbreekt of is geen geheel getal ≥ 0.",
             slug="tus-header",

@@ -235,6 +235,27 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """A body nested deeper than the JSON decoder follows is a 400; any other is a 500.
+
+    msgspec gives up on nesting at the interpreter's recursion limit with a
+    ``RecursionError`` "... while deserializing", before any handler runs.
+    """
+    if "deserializ" not in str(exc):
+        return handle_unexpected(request, exc)
+    return problem_response(
+        Problem(
+            type=PROBLEM_BASE + "bad-request",
+            title="Ongeldig verzoek",
+            status=400,
+            detail="De body is te diep genest om te lezen; stuur JSON zoals de API beschrijft "
+            "(zie /api/v1/openapi.json).",
+            instance=request.url.path,
+            errors=[FieldError(field="$", message="nested too deep")],
+        )
+    )
+
+
 def decode_error_to_bad_request(exc: msgspec.ValidationError | msgspec.DecodeError) -> BadRequest:
     """Turn a msgspec decode error into a 400 naming the JSON path of the bad field."""
     message = str(exc)
@@ -253,5 +274,6 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
         DomainError: handle_domain_error,
         HTTPException: handle_http_exception,
+        RecursionError: handle_recursion,
         Exception: handle_unexpected,
     }

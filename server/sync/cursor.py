@@ -8,6 +8,7 @@ import binascii
 import msgspec
 
 from server.lib.errors import Gone
+from server.lib.numbers import SqliteInt
 
 VERSION = 1
 
@@ -15,18 +16,18 @@ VERSION = 1
 class Expansion(msgspec.Struct, array_like=True):
     """A grant or release being delivered: change row ``seq``; entities below it after ``after``."""
 
-    seq: int
+    seq: SqliteInt
     case_id: str
     release_id: str | None
-    after: int
+    after: SqliteInt
 
 
 class Cursor(msgspec.Struct, array_like=True):
     """Where a device's pull stands."""
 
-    version: int
-    epoch: int
-    pos: int
+    version: SqliteInt
+    epoch: SqliteInt
+    pos: SqliteInt
     expansion: Expansion | None = None
 
 
@@ -45,7 +46,10 @@ def encode_cursor(cursor: Cursor) -> str:
 
 
 def decode_cursor(text: str | None, epoch: int) -> Cursor:
-    """Parse a cursor for the current ``epoch``; empty means from the start. Else 410."""
+    """Parse a cursor for the current ``epoch``; empty means from the start. Else 410.
+
+    Every number is bounded to what SQLite stores, so a tampered cursor is ``cursor-invalid``.
+    """
     if not text:
         return Cursor(VERSION, epoch, 0)
     try:

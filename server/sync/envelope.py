@@ -10,6 +10,7 @@ import msgspec
 
 from server.lib import jsonscan
 from server.lib.errors import BadRequest, FieldError, PayloadTooLarge, decode_error_to_bad_request
+from server.lib.numbers import SQLITE_INT_MAX
 from server.sync.protocol import (
     MAX_OPS,
     SCHEMA_VERSION,
@@ -123,9 +124,9 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
     for index, raw in enumerate(envelope.ops):
         loose, whole = _loose(bytes(raw))
         seq = loose.get("seq") if loose is not None else None
-        if loose is None or type(seq) is not int or seq < 1:
+        if loose is None or type(seq) is not int or not 1 <= seq <= SQLITE_INT_MAX:
             field = f"$.ops[{index}]" + (".seq" if loose is not None else "")
-            message = "Expected an object with `seq`, an integer >= 1"
+            message = f"Expected an object with `seq`, an integer from 1 to {SQLITE_INT_MAX}"
             raise BadRequest(
                 f"Op {index} is geen object met een geldig volgnummer (seq) (veld {field}).",
                 errors=[FieldError(field, message)],

@@ -13,13 +13,16 @@ import msgspec
 
 from server.cases.subject import Reason, Subject
 from server.lib.errors import Problem
+from server.lib.numbers import SQLITE_INT_MAX
 
 UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 Uuid7 = Annotated[str, msgspec.Meta(pattern=UUID7_PATTERN, description="UUIDv7 (RFC 9562)")]
-Seq = Annotated[int, msgspec.Meta(ge=1, description="Per-device sequence number: 1, 2, 3, …")]
+Seq = Annotated[
+    int, msgspec.Meta(ge=1, le=SQLITE_INT_MAX, description="Per-device sequence number: 1, 2, 3, …")
+]
 ItemKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
 ClientTime = Annotated[str, msgspec.Meta(max_length=40, description="ISO 8601, display only")]
-Rev = Annotated[int, msgspec.Meta(ge=0)]
+Rev = Annotated[int, msgspec.Meta(ge=0, le=SQLITE_INT_MAX)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 TemplateRef = Annotated[
     str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*@[1-9][0-9]{0,5}$", max_length=72)

@@ -31,7 +31,7 @@ class ResolveRequest(msgspec.Struct, forbid_unknown_fields=False):
     """Pick a candidate by index, or enter a new value; always with a reason."""
 
     reason: Text
-    candidate: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    candidate: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
     value: AnswerValue | msgspec.UnsetType = msgspec.UNSET
 
 

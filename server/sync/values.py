@@ -8,11 +8,12 @@ from datetime import date
 
 from server.checklists.model import VALUELESS_TYPES, Item
 from server.lib.errors import FieldError, Unprocessable
+from server.lib.numbers import JS_SAFE_INT
 from server.sync.protocol import AnswerValue
 
 MAX_TEXT = 4000
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 YES_NO_NA = ("yes", "no", "na")
 
 
@@ -42,6 +43,11 @@ def check_value(item: Item, value: AnswerValue) -> AnswerValue:
             raise _bad(f"Vraag {item.key!r} verwacht een getal (geen tekst).")
         if isinstance(value, float) and not math.isfinite(value):
             raise _bad(f"Vraag {item.key!r} verwacht een eindig getal.")
+        if isinstance(value, int) and abs(value) > JS_SAFE_INT:
+            raise _bad(
+                f"Vraag {item.key!r}: een geheel getal mag hoogstens {JS_SAFE_INT} zijn "
+                "(positief of negatief)."
+            )
         if item.min is not None and value < item.min:
             raise _bad(f"Vraag {item.key!r}: {value} is kleiner dan het minimum {item.min:g}.")
         if item.max is not None and value > item.max:

@@ -33,6 +33,20 @@ async def test_wrong_password_is_401_problem(client: AsyncTestClient[Any], db: D
     assert resp.json()["detail"] == "Gebruikersnaam of wachtwoord onjuist."
 
 
+async def test_a_body_nested_too_deep_is_a_400_problem(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    await add_user(db, "anna", "gemeente-groningen", ["inspector"])
+    for body in (b"[" * 50_000, b'{"username": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"):
+        resp = await client.post(
+            "/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert resp.status_code == 400, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    body_ok = await login(client, "anna")
+    assert body_ok["user"]["roles"] == ["inspector"]
+
+
 async def test_device_of_other_user_is_409(client: AsyncTestClient[Any], db: Database) -> None:
     await add_user(db, "anna", "gemeente-groningen", ["inspector"])
     await add_user(db, "bert", "politie", ["inspector"])

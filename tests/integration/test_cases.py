@@ -224,6 +224,21 @@ async def test_plan_inspection_rejects_bad_input_and_writes_nothing(
         ({**base, "inspectors": [w["ids"]["ins_nvwa"]]}, "inspectors[0]"),
         ({**base, "date": "2026-02-30"}, "date"),
         ({**base, "time": "25:00"}, "time"),
+        ({**base, "date": "\uff12\uff10\uff12\uff16-05-04"}, "date"),  # fullwidth digits
+        ({**base, "time": "\u0660\u0669:\u0663\u0660"}, "time"),  # Arabic-Indic digits
+        (
+            {**base, "checklists": [{"agency": "nvwa", "template": "controle-algemeen@²"}]},
+            "checklists[0].template",
+        ),
+        (
+            {
+                **base,
+                "checklists": [
+                    {"agency": "nvwa", "template": "controle-algemeen@99999999999999999999999"}
+                ],
+            },
+            "checklists[0].template",
+        ),
         (
             {**base, "checklists": [{"agency": "nvwa", "template": "bestaat-niet@1"}]},
             "checklists[0].template",

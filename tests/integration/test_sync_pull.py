@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -220,6 +222,14 @@ async def test_cursor_that_cannot_be_honoured_is_410(
     )
     assert garbage.status_code == 410
     assert garbage.headers["content-type"].startswith("application/problem+json")
+    for big in (2**63, 2**64, 10**30):
+        for numbers in ([1, 1, big], [1, big, 0], [big, 1, 0], [1, 1, 0, [big, "c", None, 0]]):
+            tampered = base64.urlsafe_b64encode(json.dumps(numbers).encode()).decode()
+            resp = await client.get(
+                "/api/v1/sync/pull", params={"cursor": tampered}, headers=anna["headers"]
+            )
+            assert resp.status_code == 410, (numbers, resp.text)
+            assert resp.json()["type"] == "/problems/cursor-invalid"
     await db.write(lambda c: c.execute("UPDATE meta SET value = '2' WHERE key = 'epoch'"))
     old = await client.get("/api/v1/sync/pull", params={"cursor": cursor}, headers=anna["headers"])
     assert old.status_code == 410

@@ -107,6 +107,33 @@ async def test_poison_op_between_good_ones_moves_queue_on(
     assert [r[0] for r in stored] == ["applied", "rejected", "rejected", "rejected", "applied"]
 
 
+async def test_answer_values_take_ascii_digits_and_bounded_numbers_only(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world, anna = await _anna(client, db)
+    cl = world.checklists["gemeente-groningen"]
+    ops = [
+        set_answer(1, cl, "tijd", "1\u0662:3\u0660"),  # Arabic-Indic digits
+        set_answer(2, cl, "datum", "\uff12\uff10\uff12\uff16-05-04"),  # fullwidth digits
+        set_answer(3, cl, "aantal", 2**63),
+        set_answer(4, cl, "aantal", 10**30),
+        set_answer(5, cl, "tijd", "12:30"),
+        set_answer(6, cl, "datum", "2026-05-04"),
+        set_answer(7, cl, "aantal", 100),
+    ]
+    body = (await push(client, anna, ops)).json()
+    assert [r["status"] for r in body["results"]] == ["rejected"] * 4 + ["applied"] * 3
+    assert all(r["problem"]["status"] in (400, 422) for r in body["results"][:4])
+    stored = await db.read(
+        lambda c: c.execute("SELECT item_key, value FROM answers ORDER BY item_key").fetchall()
+    )
+    assert [tuple(r) for r in stored] == [
+        ("aantal", "100"),
+        ("datum", '"2026-05-04"'),
+        ("tijd", '"12:30"'),
+    ]
+
+
 async def test_wrong_typed_op_among_good_is_the_only_rejected(
     client: AsyncTestClient[Any], db: Database
 ) -> None:

@@ -46,6 +46,19 @@ async def test_unknown_template_is_404_problem(
     assert resp.json()["type"] == "/problems/template-not-found"
 
 
+async def test_a_version_beyond_any_template_is_a_problem_not_a_500(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    await add_user(db, "ines", "nvwa", ["inspector"])
+    auth = await login(client, "ines")
+    for version in ("99999999999999999999999", "9223372036854775808", "0", "-1", "1000000"):
+        resp = await client.get(
+            f"/api/v1/templates/nvwa-hygiene-tabak/{version}", headers=auth["headers"]
+        )
+        assert resp.status_code in (400, 404), (version, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_templates_need_login(client: AsyncTestClient[Litestar]) -> None:
     resp = await client.get("/api/v1/templates")
     assert resp.status_code == 401

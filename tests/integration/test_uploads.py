@@ -166,6 +166,40 @@ async def test_wrong_offset_is_409(client: Client, db: Database) -> None:
     assert resp.headers["Upload-Offset"] == "0"
 
 
+async def test_numbers_in_tus_headers_are_ascii_digits_only(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    data = noisy_jpeg(400, 300)
+    headers, photo_id = await setup(client, db, data)
+
+    def raw(**extra: bytes) -> list[tuple[bytes, bytes]]:
+        """Header bytes as sent: a header value need not be ASCII on the wire."""
+        out = [(k.encode(), v.encode()) for k, v in headers.items()]
+        return out + [(k.replace("_", "-").encode(), v) for k, v in extra.items()]
+
+    metadata = meta(photo_id, sha256(data)).encode()
+    for length in ("²".encode(), "٣٠٠".encode(), b"-1", b"99999999999999999999999"):
+        resp = await client.post(
+            "/api/v1/uploads", headers=raw(Upload_Length=length, Upload_Metadata=metadata)
+        )
+        assert resp.status_code == 400, (length, resp.text)
+        assert resp.json()["type"] == "/problems/tus-header"
+    assert staged(app) == []
+    url = (await create(client, headers, photo_id, len(data), sha256(data))).headers["Location"]
+    for offset in ("¹".encode(), "\uff10".encode(), b"99999999999999999999999"):
+        resp = await client.patch(
+            url,
+            content=data,
+            headers=raw(Content_Type=OCTETS["Content-Type"].encode(), Upload_Offset=offset),
+        )
+        assert resp.status_code == 400, (offset, resp.text)
+        assert resp.json()["type"] == "/problems/tus-header"
+    head = await client.head(url, headers=headers)
+    assert head.headers["Upload-Offset"] == "0"
+    done = await patch(client, url, headers, 0, data)
+    assert done.status_code == 204, done.text
+
+
 async def test_tus_version_is_required(client: Client, db: Database) -> None:
     data = noisy_jpeg(400, 300)
     headers, photo_id = await setup(client, db, data)
