@@ -35,11 +35,11 @@ from PIL import Image, ImageDraw
 
 from server.checklists.library import publish_library
 from server.db import Database
+from server.db.feed import record_change
 from server.evidence.blobstore import BlobStore
 from server.evidence.processor import Job, check_file, derive_and_install
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "photos.json"

@@ -114,12 +114,12 @@ def make_batch(device_id: str, checklist_id: str, seq0: int, n: int = 50) -> byt
 
 def seed(data_dir: Path, devices: int) -> dict[str, Any]:
     """Users, devices with tokens, one case/checklist per device, and a puller's 20k records."""
+    from server.admin.common import connect, write
     from server.auth.tokens import issue_pair
     from server.checklists.library import load_dir, publish
     from server.checklists.model import template_decoder
-    from server.cli import connect, write
+    from server.db.feed import record_change
     from server.lib.clock import now_iso
-    from server.sync.feed import record_change
 
     conn = connect_settings(data_dir, connect)
 

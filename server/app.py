@@ -22,6 +22,7 @@ from server.auth.sessions import SessionService
 from server.cases.routes import ROUTES as CASE_ROUTES
 from server.checklists.routes import ROUTES as CHECKLIST_ROUTES
 from server.db import Database
+from server.db.feed import current_epoch
 from server.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from server.lib.errors import PROBLEM_BASE, Problem, exception_handlers, problem_response
 from server.lib.openapi_problems import ProblemJsonRenderPlugin
@@ -31,9 +32,9 @@ from server.partners.headers import add_partner_headers
 from server.partners.routes import ROUTES as PARTNER_ROUTES
 from server.partners.tokens import TokenService
 from server.settings import Settings, load_settings
-from server.static import pwa_router
-from server.sync.feed import current_epoch
 from server.sync.routes import ROUTES as SYNC_ROUTES
+from server.web import hooks
+from server.web.static import pwa_router
 from server.workspace.rendering import template_config
 from server.workspace.routes import workspace_router
 
@@ -86,8 +87,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessions = SessionService(db, limiter)
         app.state.partner_tokens = TokenService(db, settings)
         try:
-            from server import hooks
-
             await hooks.startup(app)
             try:
                 yield

@@ -22,10 +22,10 @@ from PIL import Image, ImageDraw
 
 from server.app import create_app
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 from server.settings import Settings
-from server.sync.feed import record_change
 from tests.support import insert_user, seed_agencies
 
 T = TypeVar("T")

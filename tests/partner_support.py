@@ -107,7 +107,7 @@ async def audit_rows(db: Database, action: str) -> list[dict[str, Any]]:
 
 def put_answer(conn: sqlite3.Connection, world: Any, agency: str, key: str, value: Any) -> None:
     """Write an answer into ``agency``'s checklist of the world's case (with its change row)."""
-    from server.sync.feed import record_change
+    from server.db.feed import record_change
 
     checklist_id = world.checklists[agency]
     rev = record_change(
@@ -124,7 +124,7 @@ def put_answer(conn: sqlite3.Connection, world: Any, agency: str, key: str, valu
 
 def release(conn: sqlite3.Connection, world: Any, agency: str, keys: list[str]) -> None:
     """Release ``keys`` of ``agency``'s checklist into the shared summary."""
-    from server.sync.feed import record_change
+    from server.db.feed import record_change
 
     checklist_id = world.checklists[agency]
     release_id = uuid7()
@@ -153,7 +153,7 @@ def release(conn: sqlite3.Connection, world: Any, agency: str, keys: list[str]) 
 
 def submit(conn: sqlite3.Connection, world: Any, agency: str) -> None:
     """Mark ``agency``'s checklist submitted (with its change row)."""
-    from server.sync.feed import record_change
+    from server.db.feed import record_change
 
     checklist_id = world.checklists[agency]
     rev = record_change(

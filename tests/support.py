@@ -5,11 +5,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import msgspec
-
+from server.auth import repository
 from server.auth.passwords import hash_password
 from server.db import Database
-from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 
 PASSWORD = "correct horse battery"
@@ -35,7 +33,7 @@ def password_hash() -> str:
 
 def seed_agencies(conn: sqlite3.Connection) -> None:
     """Insert the standard agencies if missing."""
-    conn.executemany("INSERT OR IGNORE INTO agencies (id, name, kind) VALUES (?, ?, ?)", AGENCIES)
+    repository.ensure_agencies(conn, AGENCIES)
 
 
 def insert_user(
@@ -43,18 +41,14 @@ def insert_user(
 ) -> str:
     """Insert a user with :data:`PASSWORD`; return the id."""
     user_id = uuid7()
-    conn.execute(
-        "INSERT INTO users (id, username, name, agency_id, roles, password_hash, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            user_id,
-            username,
-            name or username,
-            agency,
-            msgspec.json.encode(roles).decode(),
-            password_hash(),
-            now_iso(),
-        ),
+    repository.insert_user(
+        conn,
+        user_id,
+        username=username,
+        name=name or username,
+        agency_id=agency,
+        roles=roles,
+        password_hash=password_hash(),
     )
     return user_id
 
@@ -93,7 +87,7 @@ def run_schouw(
 
     full_env = {**os.environ, "SCHOUW_DATA_DIR": str(data_dir), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "server.admin", *args],
         input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,

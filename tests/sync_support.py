@@ -11,9 +11,9 @@ import msgspec
 from server.checklists.library import publish
 from server.checklists.model import template_decoder
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from tests.support import insert_user, seed_agencies
 
 TEST_TEMPLATE: dict[str, Any] = {

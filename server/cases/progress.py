@@ -6,7 +6,7 @@ import sqlite3
 
 from server.audit.log import SYSTEM, append
 from server.cases import repository as repo
-from server.sync.feed import ChangeRecorder, record_change
+from server.db.feed import ChangeRecorder, record_change
 
 
 def mark_inspected_when_done(

@@ -14,8 +14,8 @@ import msgspec
 
 from server.cases.scope import case_readers
 from server.cases.subject import Reason, Subject
+from server.db.feed import ChangeRecorder, record_change
 from server.lib.clock import now_iso
-from server.sync.feed import ChangeRecorder, record_change
 
 _json = msgspec.json.Encoder()
 

@@ -15,8 +15,8 @@ import msgspec
 from server.checklists.model import Template, template_decoder
 from server.checklists.validate import TemplateError, decode_template, validate_upgrade
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
-from server.sync.feed import record_change
 
 LIBRARY_DIR = Path(__file__).resolve().parent.parent.parent / "schemas" / "checklists"
 

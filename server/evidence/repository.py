@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
+from server.db.feed import record_change
 from server.lib.clock import now_iso
-from server.sync.feed import record_change
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ import sqlite3
 import msgspec
 
 from server.cases.visibility import partner_reader
+from server.db.feed import current_epoch
 from server.lib.errors import Gone
 from server.partners.cursor import decode_cursor, encode_cursor
 from server.partners.events import coalesce, events_for, last_seq, read_changes
 from server.partners.schemas import ChangeEvent, ChangePage
 from server.partners.summary import case_link
-from server.sync.feed import current_epoch
 
 GONE = (
     "Deze cursor hoort bij een eerdere stand van de database (er is een back-up "

@@ -8,10 +8,10 @@ from typing import Any
 
 import msgspec
 
+from server.db.feed import ChangeRecorder, record_change
 from server.lib.errors import Conflict, FieldError, Unprocessable
 from server.lib.ids import uuid7
 from server.sync.context import ChecklistInfo, PushContext
-from server.sync.feed import ChangeRecorder, record_change
 from server.sync.merge import CurrentWrite, Outcome, decide
 from server.sync.protocol import AmendAnswer, AnswerValue, SetAnswer, sorted_encoder
 from server.sync.values import check_value

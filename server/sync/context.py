@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
 from server.cases.visibility import attached_visible, on_case
+from server.db.feed import ChangeRecorder, record_change
 from server.lib.errors import Conflict, Forbidden, NotFound
-from server.sync.feed import ChangeRecorder, record_change
 from server.sync.templates import CachedTemplate, template_by_hash
 
 NOT_FOUND = "Deze checklist bestaat niet of u hebt er geen toegang toe."

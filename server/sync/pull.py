@@ -16,9 +16,9 @@ from server.cases.visibility import (
     full_access,
     replicates,
 )
+from server.db.feed import current_epoch
 from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
-from server.sync.feed import current_epoch
 from server.sync.loaders import load_by_ids, load_scoped
 from server.sync.protocol import PullResponse, Record
 from server.sync.records import Entity

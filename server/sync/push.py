@@ -9,6 +9,7 @@ from typing import Any
 
 from server.audit.log import append
 from server.auth.principal import Principal
+from server.db.feed import ChangeBuffer, current_epoch
 from server.lib.clock import now_iso
 from server.lib.errors import (
     Conflict,
@@ -22,7 +23,6 @@ from server.sync.answers import WriteResult, apply_answer
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
 from server.sync.envelope import RawOp, decode_op, same_op
-from server.sync.feed import ChangeBuffer, current_epoch
 from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
 from server.sync.merge import Outcome
 from server.sync.protocol import (

@@ -15,10 +15,10 @@ import msgspec
 
 from server.audit.log import append
 from server.auth.principal import Principal
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.errors import Conflict, FieldError, Unprocessable
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from server.sync.protocol import ItemKey
 from server.sync.teamlead import Text, lead_checklist, log_op
 

@@ -16,12 +16,12 @@ from server.audit.log import append
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
 from server.cases.visibility import on_case, releasable
+from server.db.feed import current_epoch, record_change
 from server.lib.clock import now_iso
 from server.lib.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from server.lib.ids import uuid7
 from server.sync.answers import Write, checked_value, store_answer
 from server.sync.context import ChecklistInfo, PushContext
-from server.sync.feed import current_epoch, record_change
 from server.sync.protocol import AnswerValue, ItemKey, encoder, sorted_encoder
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
+from server.admin.common import connect, write
 from server.cases.repository import (
     add_case_agencies,
     insert_case,
@@ -15,7 +16,6 @@ from server.cases.repository import (
 )
 from server.cases.subject import Address, Business, Reason, Subject
 from server.checklists.library import load_dir, publish
-from server.cli import connect, write
 from server.lib.ids import uuid7
 from server.settings import Settings
 from tests.support import insert_user, seed_agencies

@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.db import Database
+from server.db.backup import BackupError, backup_to, restore_from
 from server.lib.ids import uuid7
-from server.ops_backup import BackupError, backup_to, restore_from
 from server.settings import Settings
 from tests.support import PASSWORD, add_user, login, run_schouw
 

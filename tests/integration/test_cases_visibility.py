@@ -10,9 +10,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from tests.support import add_user, login
 
 Client = AsyncTestClient[Litestar]

@@ -193,7 +193,7 @@ def test_client_add_list_revoke(tmp_path: Path) -> None:
 
 
 def _subcommands() -> list[list[str]]:
-    from server.cli import build_parser
+    from server.admin.cli import build_parser
 
     def children(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
         for action in parser._actions:

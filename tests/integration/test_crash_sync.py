@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.cli import connect, write
+from server.admin.common import connect, write
 from server.settings import Settings
 from tests.support import PASSWORD, insert_user, seed_agencies
 from tests.sync_support import add_note, insert_case, publish_test_template, set_answer

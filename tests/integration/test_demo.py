@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from server.admin.cli import main
+from server.admin.demo import DEMO_PASSWORD, local_today
 from server.app import create_app
-from server.cli import main
-from server.demo import DEMO_PASSWORD, local_today
 from server.lib.ids import uuid7
 from server.settings import Settings
 

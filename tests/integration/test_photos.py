@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from tests.evidence_support import (
     World,
     gif_bytes,

@@ -18,9 +18,9 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.db import Database
+from server.db.backup import backup_to, restore_from
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.ops_backup import backup_to, restore_from
 from server.settings import Settings
 from tests.support import login
 from tests.sync_support import World, add_note, envelope, push, seed_world, set_answer

@@ -47,7 +47,7 @@ def test_serve_health_openapi_and_clean_sigint(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "SCHOUW_DATA_DIR": str(tmp_path / "data"), "SCHOUW_PORT": str(port)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve"],
+        [sys.executable, "-m", "server.admin", "serve"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

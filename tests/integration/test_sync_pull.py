@@ -10,9 +10,9 @@ from litestar.testing import AsyncTestClient
 
 from server.cases.repository import set_case_status
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from tests.support import login
 from tests.sync_support import World, add_note, pull_all, push, seed_world, set_answer
 

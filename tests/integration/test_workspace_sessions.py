@@ -340,7 +340,7 @@ async def test_bearer_api_push_and_uploads_work_unchanged_beside_a_workspace_ses
 
 def test_workspace_files_are_not_part_of_the_field_app_shell() -> None:
     from server.settings import DEFAULT_PWA_DIR
-    from server.static import shell_files
+    from server.web.static import shell_files
     from server.workspace.assets import STATIC_DIR, VENDOR
 
     shell = {str(p) for p in shell_files(DEFAULT_PWA_DIR)}

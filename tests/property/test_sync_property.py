@@ -23,8 +23,8 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.db import Database
+from server.db.feed import record_change
 from server.settings import Settings
-from server.sync.feed import record_change
 from tests.support import insert_user
 from tests.sync_support import World, add_note, envelope, quick_session, seed_world, set_answer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import write as cli_write
+from server.admin.common import write as cli_write
 from server.db import Database
 from server.db.database import open_sync
 from server.db.migrate import available

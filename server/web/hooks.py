@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from server.checklists.library import publish_library
+from server.db.lock import LockBusy, lock_data_dir
+from server.evidence.lifecycle import start as start_evidence
+from server.evidence.lifecycle import stop as stop_evidence
+
 
 async def startup(app: Litestar) -> None:
     """Prepare domain resources after the database is open."""
-    from server.checklists.library import publish_library
-    from server.ops_lock import LockBusy, lock_data_dir
-
     try:  # shared: keeps `schouw restore` from replacing files under a running server
         app.state.data_dir_lock = lock_data_dir(app.state.settings.data_dir, exclusive=False)
     except LockBusy:
         raise RuntimeError("a restore is running on this data directory; start later") from None
     try:
         await publish_library(app.state.db)
-        from server.evidence.lifecycle import start as start_evidence
-
         await start_evidence(app)
     except BaseException:
         app.state.data_dir_lock.release()
@@ -26,8 +26,6 @@ async def startup(app: Litestar) -> None:
 
 async def shutdown(app: Litestar) -> None:
     """Release domain resources before the database closes."""
-    from server.evidence.lifecycle import stop as stop_evidence
-
     await stop_evidence(app)
     lock = getattr(app.state, "data_dir_lock", None)
     if lock is not None:

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from server.cli import CliError
-
 FORMAT = "schouw-backup/1"
 HEADER = "schouw-backup.json"
 MANIFEST = "manifest.json"
@@ -28,7 +26,7 @@ CHUNK = 1024 * 1024
 MAX_META_BYTES = 64 * 1024 * 1024
 
 
-class BackupError(CliError):
+class BackupError(Exception):
     """Backup or restore refused or failed; the message says why and what to do."""
 
 

@@ -16,12 +16,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from server.admin.common import CliError, connect, write
+from server.admin.demo_data import AGENCIES, CASES, SIGNALS, USERS, DemoCase
 from server.audit.log import SYSTEM, append
+from server.auth import repository as auth_repository
 from server.auth.passwords import hash_password
 from server.auth.principal import Principal
-from server.cli import CliError, connect, write
-from server.demo_data import AGENCIES, CASES, SIGNALS, USERS, DemoCase
-from server.lib.clock import now_iso
+from server.cases import planning, repository, service
+from server.cases.schemas import (
+    AgencyChecklist,
+    CaseCreate,
+    InspectionPlan,
+    InterventionCreate,
+    SignalCreate,
+    StatusChange,
+)
+from server.checklists.library import load_dir, publish
 from server.lib.ids import uuid7
 from server.settings import Settings
 
@@ -49,7 +59,7 @@ def local_today() -> date:
 
 def _principals(conn: sqlite3.Connection) -> dict[str, Principal]:
     out: dict[str, Principal] = {}
-    for r in conn.execute("SELECT id, username, name, agency_id, roles FROM users"):
+    for r in auth_repository.list_users(conn):
         out[r["username"]] = Principal(
             user_id=r["id"],
             username=r["username"],
@@ -62,21 +72,17 @@ def _principals(conn: sqlite3.Connection) -> dict[str, Principal]:
 
 
 def _insert_people(conn: sqlite3.Connection, password_hash: str) -> None:
-    conn.executemany("INSERT OR IGNORE INTO agencies (id, name, kind) VALUES (?, ?, ?)", AGENCIES)
+    auth_repository.ensure_agencies(conn, AGENCIES)
     for username, name, agency, roles in USERS:
         user_id = uuid7()
-        conn.execute(
-            "INSERT INTO users (id, username, name, agency_id, roles, password_hash, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                username,
-                name,
-                agency,
-                msgspec.json.encode(list(roles)).decode(),
-                password_hash,
-                now_iso(),
-            ),
+        auth_repository.insert_user(
+            conn,
+            user_id,
+            username=username,
+            name=name,
+            agency_id=agency,
+            roles=list(roles),
+            password_hash=password_hash,
         )
         append(
             conn,
@@ -91,16 +97,6 @@ def _insert_people(conn: sqlite3.Connection, password_hash: str) -> None:
 def _seed_case(
     conn: sqlite3.Connection, people: dict[str, Principal], case: DemoCase, today: date
 ) -> int:
-    from server.cases import planning, repository, service
-    from server.cases.schemas import (
-        AgencyChecklist,
-        CaseCreate,
-        InspectionPlan,
-        InterventionCreate,
-        SignalCreate,
-        StatusChange,
-    )
-
     lead = people[case.teamlead]
     signal_id = None
     if case.signal is not None:
@@ -142,10 +138,6 @@ def _seed_case(
 
 def seed(conn: sqlite3.Connection, today: date, password_hash: str) -> DemoSummary:
     """Insert agencies, users, signals and cases (one transaction, the caller's)."""
-    from server.cases import service
-    from server.cases.schemas import SignalCreate
-    from server.checklists.library import load_dir, publish
-
     publish(conn, load_dir())
     _insert_people(conn, password_hash)
     people = _principals(conn)
@@ -159,13 +151,7 @@ def seed(conn: sqlite3.Connection, today: date, password_hash: str) -> DemoSumma
 def print_logins(conn: sqlite3.Connection) -> None:
     """The demo logins as a table (only demo users that exist in this database)."""
     demo = {u[0] for u in USERS}
-    rows = [
-        r
-        for r in conn.execute(
-            "SELECT username, name, agency_id, roles FROM users ORDER BY agency_id, username"
-        )
-        if r["username"] in demo
-    ]
+    rows = [r for r in auth_repository.list_users(conn) if r["username"] in demo]
     if not rows:
         return
     print(f"{'gebruikersnaam':<12} {'naam':<22} {'organisatie':<26} rollen")
@@ -180,7 +166,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the demo data into an empty database; refuse (or skip) when users exist."""
     conn = connect(settings)
     try:
-        (users,) = conn.execute("SELECT COUNT(*) FROM users").fetchone()
+        users = auth_repository.count_users(conn)
         if users:
             if args.if_empty:
                 print(f"Demo data not loaded: {settings.db_path} already holds {users} users.")

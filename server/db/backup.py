@@ -20,16 +20,13 @@ import sqlite3
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from server import __version__
 from server.audit.log import SYSTEM, append
-from server.db.migrate import available, migrate
-from server.lib.clock import now_iso
-from server.lib.ids import uuid7
-from server.ops_archive import (
+from server.db.archive import (
     BLOBS,
     DB_MEMBER,
     FORMAT,
@@ -41,10 +38,28 @@ from server.ops_archive import (
     blob_files,
     extract_verified,
 )
-from server.ops_lock import LockBusy, lock_data_dir
-from server.settings import Settings
+from server.db.lock import LockBusy, lock_data_dir
+from server.db.migrate import available, migrate
+from server.lib.clock import now_iso
+from server.lib.ids import uuid7
 
-__all__ = ["BackupError", "BackupInfo", "RestoreInfo", "backup_to", "restore_from"]
+__all__ = ["BackupError", "BackupInfo", "DataPaths", "RestoreInfo", "backup_to", "restore_from"]
+
+
+class DataPaths(Protocol):
+    """Where the data directory keeps its parts (``server.settings.Settings`` is one)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def db_path(self) -> Path: ...
+
+    @property
+    def blob_dir(self) -> Path: ...
+
+    @property
+    def upload_dir(self) -> Path: ...
 
 
 class BackupInfo(msgspec.Struct, frozen=True):
@@ -96,10 +111,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> BackupInfo:
+def backup_to(paths: DataPaths, file: Path, *, overwrite: bool = False) -> BackupInfo:
     """Write a backup of the live database and blobs to ``file`` (safe while serving)."""
-    if not settings.db_path.is_file():
-        raise BackupError(f"no database at {settings.db_path}; check SCHOUW_DATA_DIR")
+    if not paths.db_path.is_file():
+        raise BackupError(f"no database at {paths.db_path}; check SCHOUW_DATA_DIR")
     file = file.absolute()
     if not file.parent.is_dir():
         raise BackupError(f"directory {file.parent} does not exist")
@@ -109,7 +124,7 @@ def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> Bac
     partial = file.with_name(file.name + ".partial")
     with tempfile.TemporaryDirectory(prefix=".schouw-backup-", dir=file.parent) as tmp:
         copy_path = Path(tmp) / DB_MEMBER
-        source = _connect(settings.db_path)
+        source = _connect(paths.db_path)
         try:
             copy = sqlite3.connect(copy_path, isolation_level=None)
             try:
@@ -145,7 +160,7 @@ def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> Bac
                 assert added is not None
                 members[DB_MEMBER] = {"sha256": added[0], "size": added[1]}
                 # Blobs are listed after the snapshot, so every blob it references is present.
-                for path, name in blob_files(settings.blob_dir):
+                for path, name in blob_files(paths.blob_dir):
                     result = add_file(tar, name, path)
                     if result is None:
                         continue
@@ -163,7 +178,7 @@ def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> Bac
             partial.unlink(missing_ok=True)
             raise
     size = file.stat().st_size
-    conn = _connect(settings.db_path)
+    conn = _connect(paths.db_path)
     try:
         conn.execute("BEGIN IMMEDIATE")
         append(
@@ -254,7 +269,7 @@ def _prepare_restored(
         conn.close()
 
 
-def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> RestoreInfo:
+def restore_from(paths: DataPaths, file: Path, *, epoch_above: int = 0) -> RestoreInfo:
     """Replace the data directory's database and blobs by a verified backup.
 
     The new epoch is larger than the backup's, the replaced database's and ``epoch_above``
@@ -266,7 +281,7 @@ def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> Res
     file = file.absolute()
     if not file.is_file():
         raise BackupError(f"backup file {file} does not exist")
-    data_dir = settings.data_dir
+    data_dir = paths.data_dir
     try:
         lock = lock_data_dir(data_dir, exclusive=True)
     except LockBusy:
@@ -278,12 +293,12 @@ def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> Res
         staging.mkdir()
         try:
             header, blobs = extract_verified(file, staging)
-            previous = _previous_epoch(settings.db_path)
+            previous = _previous_epoch(paths.db_path)
             backup_epoch, new_epoch = _prepare_restored(
                 staging / DB_MEMBER, file, header, previous, blobs, epoch_above=epoch_above
             )
             (staging / BLOBS).mkdir(exist_ok=True)
-            set_aside = _swap_in(settings, staging)
+            set_aside = _swap_in(paths, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return RestoreInfo(
@@ -297,18 +312,18 @@ def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> Res
     )
 
 
-def _swap_in(settings: Settings, staging: Path) -> Path | None:
+def _swap_in(paths: DataPaths, staging: Path) -> Path | None:
     """Move the live files aside and the staged ones into place (renames, one filesystem)."""
-    data_dir = settings.data_dir
-    db = settings.db_path
+    data_dir = paths.data_dir
+    db = paths.db_path
     live = [
         p
         for p in (
             db,
             db.with_name(db.name + "-wal"),
             db.with_name(db.name + "-shm"),
-            settings.blob_dir,
-            settings.upload_dir,
+            paths.blob_dir,
+            paths.upload_dir,
         )
         if p.exists()
     ]
@@ -320,6 +335,6 @@ def _swap_in(settings: Settings, staging: Path) -> Path | None:
         for path in live:
             path.rename(set_aside / path.name)
     (staging / DB_MEMBER).rename(db)
-    (staging / BLOBS).rename(settings.blob_dir)
+    (staging / BLOBS).rename(paths.blob_dir)
     _fsync_dir(data_dir)
     return set_aside

@@ -1,0 +1,5 @@
+"""``python -m server.admin``: the ``schouw`` command."""
+
+from server.admin.cli import main
+
+raise SystemExit(main())
