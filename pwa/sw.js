@@ -15,6 +15,7 @@ const SHELL = [
   "/js/capture.js",
   "/js/checklist-logic.js",
   "/js/checklist.js",
+  "/js/eviction.js",
   "/js/handin.js",
   "/js/idb.js",
   "/js/items.js",

@@ -83,6 +83,11 @@ async function refreshBar() {
   safe.dataset.safe = String(st.safe);
   safe.textContent = st.safe ? "Veilig om in te leveren" : "Werk staat nog op dit toestel";
   $("attention-count").textContent = st.attention ? ` (${st.attention})` : "";
+  const evicted = $("evicted-work");
+  evicted.hidden = st.evictedUnsent === 0;
+  evicted.textContent = st.evictedUnsent
+    ? `${st.evictedUnsent} ${st.evictedUnsent === 1 ? "wijziging of foto" : "wijzigingen en foto's"} van een zaak waar je geen toegang meer toe hebt ${st.evictedUnsent === 1 ? "staat" : "staan"} nog op dit toestel. Ze worden nog naar de server gestuurd; de zaak zelf is van dit toestel verwijderd.`
+    : "";
   $("sync-now").disabled = status.syncing;
   $("sync-now").textContent = status.syncing ? "Bezig…" : "Nu synchroniseren";
   const upd = $("update");

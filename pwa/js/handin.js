@@ -14,14 +14,16 @@ export function isOwnPhoto(p) {
 export function handInState(outbox, photos) {
   const unsent = outbox.filter((o) => o.state === "pending").length;
   const mine = photos.filter(isOwnPhoto);
-  const refused = mine.filter((p) => p.state === "rejected" && !p.withdrawn_at);
-  const attention = outbox.filter((o) => o.state === "rejected" && !o.seen).length + refused.length;
-  const open = mine.filter((p) => p.state !== "verified" && !p.withdrawn_at);
+  // Evicted cases (access withdrawn): refusals there need no action, unsent work still counts.
+  const refused = mine.filter((p) => p.state === "rejected" && !p.withdrawn_at && !p.evicted);
+  const attention = outbox.filter((o) => o.state === "rejected" && !o.seen && !o.evicted).length + refused.length;
+  const open = mine.filter((p) => p.state !== "verified" && !p.withdrawn_at && !(p.evicted && p.state === "rejected"));
   const photoBytes = open
     .filter((p) => p.state !== "rejected")
     .reduce((sum, p) => sum + Math.max(0, (p.size ?? 0) - (p.uploaded ?? 0)), 0);
+  const evictedUnsent = outbox.filter((o) => o.state === "pending" && o.evicted).length + open.filter((p) => p.evicted).length;
   const safe = unsent === 0 && open.length === 0 && attention === 0;
-  return { unsent, attention, photosOpen: open.length, photoBytes, safe };
+  return { unsent, attention, photosOpen: open.length, photoBytes, evictedUnsent, safe };
 }
 
 /** Human-readable byte count in Dutch notation. */

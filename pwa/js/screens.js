@@ -18,8 +18,9 @@ const TRIGGERS = {
 
 /** Rejected ops and refused photos, each with the server's reason. */
 export async function attentionView(rerender) {
-  const rejected = (await outbox()).filter((o) => o.state === "rejected");
-  const refused = (await photos()).filter((p) => p.state === "rejected");
+  // Rows of evicted cases stay on the phone only for a restore; no screen shows them.
+  const rejected = (await outbox()).filter((o) => o.state === "rejected" && !o.evicted);
+  const refused = (await photos()).filter((p) => p.state === "rejected" && !p.evicted);
   // A refused photo is never "safe to hand in": the inspector withdraws it, with a reason.
   const withdrawForm = (p) => {
     const id = `withdraw-${p.id}`;

@@ -1,9 +1,9 @@
 // How push results and pulled changes land in IndexedDB (one transaction per batch/page).
 
+import { evictionPlan, expiredEvictedPhotos, RETENTION_MS } from "./eviction.js";
 import { all, req, tx } from "./idb.js";
 
-export const RETENTION_MS = 7 * 24 * 3600 * 1000;
-const PULL_STORES = ["records", "answers", "notes", "photos", "outbox", "meta"];
+const PULL_STORES = ["records", "answers", "notes", "photos", "blobs", "outbox", "meta"];
 
 /** Pending ops in seq order, at most `limit`. */
 export async function pendingOps(limit = 500) {
@@ -91,7 +91,8 @@ export async function applyPullPage(changes) {
           const state = d.state ?? local?.state ?? "expected";
           const verifiedAt = state === "verified" ? local?.verified_at ?? Date.now() : null;
           const uploaded = state === "verified" ? d.size ?? local?.size ?? 0 : local?.uploaded ?? 0;
-          s.put({ ...(local ?? {}), ...d, id: ch.id, rev: ch.rev, state, verified_at: verifiedAt, uploaded, server: true });
+          // Visible again (access granted anew): no longer hidden as evicted.
+          s.put({ ...(local ?? {}), ...d, id: ch.id, rev: ch.rev, state, verified_at: verifiedAt, uploaded, server: true, evicted: false });
         }
       } else if (ch.kind === "evict") {
         await evict(t, ch);
@@ -108,35 +109,42 @@ export async function applyPullPage(changes) {
   });
 }
 
-async function evict(t, ch) {
+/** Remove everything of an evicted case (or checklist) inside the pull page's transaction,
+ * except this device's own ops and own photo bytes, which stay hidden (see eviction.js). */
+async function evict(t, ch, now = Date.now()) {
   const d = ch.data ?? {};
-  const caseId = d.case_id ?? ch.id;
-  const onlyChecklist = d.scope === "checklist" ? d.checklist_id : null;
-  const recs = t.objectStore("records");
-  const pending = new Set((await all(t, "outbox", "state", "pending")).map((o) => o.op.checklist_id));
-  const kinds = onlyChecklist ? ["checklist", "conflict", "comment"] : ["case", "inspection", "checklist", "conflict", "comment"];
-  for (const kind of kinds) {
-    for (const row of await all(t, "records", "kind", kind)) {
-      const data = row.data;
-      const cid = kind === "checklist" ? row.id : data.checklist_id;
-      const hit = onlyChecklist ? cid === onlyChecklist : kind === "case" ? row.id === caseId : data.case_id === caseId;
-      // Unsynced work stays until it has been pushed.
-      if (hit && !(cid && pending.has(cid))) recs.delete([kind, row.id]);
-    }
-  }
+  const scope = { caseId: d.case_id ?? ch.id, checklistId: d.scope === "checklist" ? d.checklist_id : null };
+  const [records, answers, notes, photos, outbox] = await Promise.all(
+    ["records", "answers", "notes", "photos", "outbox"].map((name) => all(t, name)),
+  );
+  const plan = evictionPlan(scope, { records, answers, notes, photos, outbox }, now);
+  for (const key of plan.records) t.objectStore("records").delete(key);
+  for (const key of plan.answers) t.objectStore("answers").delete(key);
+  for (const id of plan.notes) t.objectStore("notes").delete(id);
+  for (const id of plan.photos) t.objectStore("photos").delete(id);
+  for (const sha of plan.blobs) t.objectStore("blobs").delete(sha);
+  const keep = new Set(plan.keepPhotos);
+  for (const p of photos) if (keep.has(p.id)) t.objectStore("photos").put({ ...p, evicted: true, evicted_at: p.evicted_at ?? now });
+  const hide = new Set(plan.outbox);
+  for (const o of outbox) if (hide.has(o.seq)) t.objectStore("outbox").put({ ...o, evicted: true });
 }
 
-/** Forget acked ops and verified photo bytes older than the retention window. */
+/** Forget acked ops and verified photo bytes older than the retention window; of evicted
+ * cases, also the hidden rejected ops and own photos whose window has ended. */
 export async function purgeRetained(now = Date.now(), retention = RETENTION_MS) {
   return tx(["outbox", "photos", "blobs"], "readwrite", async (t) => {
     const box = t.objectStore("outbox");
-    for (const row of await all(t, "outbox", "state", "acked")) {
-      if (row.acked_at && now - row.acked_at > retention) box.delete(row.seq);
+    for (const row of await all(t, "outbox")) {
+      const settled = row.state === "acked" || (row.evicted && row.state === "rejected");
+      if (settled && row.acked_at && now - row.acked_at > retention) box.delete(row.seq);
     }
+    const photos = await all(t, "photos");
+    const expired = new Set(expiredEvictedPhotos(photos, now, retention).map((p) => p.id));
+    for (const id of expired) t.objectStore("photos").delete(id);
     const keep = new Set();
     const old = [];
-    for (const p of await all(t, "photos")) {
-      if (p.state === "verified" && p.verified_at && now - p.verified_at > retention) old.push(p.sha256);
+    for (const p of photos) {
+      if (expired.has(p.id) || (p.state === "verified" && p.verified_at && now - p.verified_at > retention)) old.push(p.sha256);
       else keep.add(p.sha256);
     }
     for (const sha of old) if (!keep.has(sha)) t.objectStore("blobs").delete(sha);

@@ -8,7 +8,7 @@ const PER_ROUND = 20;
 
 /** Fetch missing thumbnails of verified photos; returns how many were stored. */
 export async function fetchThumbnails() {
-  const wanted = (await photos()).filter((p) => p.server && p.state === "verified" && !p.thumb && !p.no_thumb);
+  const wanted = (await photos()).filter((p) => p.server && p.state === "verified" && !p.thumb && !p.no_thumb && !p.evicted);
   let stored = 0;
   for (const p of wanted.slice(0, PER_ROUND)) {
     try {

@@ -208,3 +208,66 @@ test("only a photo-* problem rejects a photo; 401 means log in again; 403/404 wa
     assert.equal(classifyUploadFailure(status, type), "retry", `${status} ${type}`);
   }
 });
+
+test("eviction removes everything of the case except own ops and own photo bytes in the window", async () => {
+  const { evictionPlan, expiredEvictedPhotos, RETENTION_MS } = await import("../js/eviction.js");
+  const now = Date.parse("2026-05-20T12:00:00Z");
+  const day = 24 * 3600 * 1000;
+  const rec = (kind, id, data = {}) => ({ kind, id, data: { id, ...data } });
+  const records = [
+    rec("case", "C"), rec("inspection", "I", { case_id: "C" }),
+    rec("checklist", "own", { case_id: "C" }), rec("checklist", "pol", { case_id: "C" }),
+    rec("conflict", "k1", { checklist_id: "own" }), rec("comment", "m1", { checklist_id: "own" }),
+    rec("release", "r1", { checklist_id: "pol" }),
+    rec("template", "t@1"), rec("case", "D"), rec("checklist", "other", { case_id: "D" }),
+  ];
+  const answers = [
+    { checklist_id: "own", item_key: "a" }, { checklist_id: "pol", item_key: "geheim" }, { checklist_id: "other", item_key: "a" },
+  ];
+  const notes = [{ id: "n1", checklist_id: "own" }, { id: "n2", checklist_id: "pol" }, { id: "n3", checklist_id: "other" }];
+  const photos = [
+    { id: "p-recent", checklist_id: "own", sha256: "s1", own: true, state: "verified", verified_at: now - day },
+    { id: "p-old", checklist_id: "own", sha256: "s2", own: true, state: "verified", verified_at: now - 8 * day },
+    { id: "p-unsent", checklist_id: "own", sha256: "s3", pending_seq: 9, state: "local" },
+    { id: "p-colleague", checklist_id: "pol", sha256: "s4", server: true, state: "verified", thumb: "blob" },
+    { id: "p-shared", checklist_id: "pol", sha256: "s5", server: true, state: "verified" },
+    { id: "p-elsewhere", checklist_id: "other", sha256: "s5", own: true, state: "verified", verified_at: now },
+  ];
+  const op = (seq, fields, state = "acked") => ({ seq, state, op: { op: "set_answer", seq, ...fields } });
+  const outbox = [
+    op(1, { checklist_id: "own" }), op(2, { checklist_id: "own" }, "rejected"), op(3, { checklist_id: "own" }, "pending"),
+    op(4, { op: "withdraw_photo", photo_id: "p-old" }), op(5, { checklist_id: "other" }, "pending"),
+    op(6, { op: "create_case", case_id: "C", checklist_id: "own" }),
+  ];
+  const plan = evictionPlan({ caseId: "C", checklistId: null }, { records, answers, notes, photos, outbox }, now);
+  assert.deepEqual(plan.records.map(([k, id]) => `${k}:${id}`).sort(),
+    ["case:C", "checklist:own", "checklist:pol", "comment:m1", "conflict:k1", "inspection:I", "release:r1"]);
+  assert.deepEqual(plan.answers, [["own", "a"], ["pol", "geheim"]]);
+  assert.deepEqual(plan.notes, ["n1", "n2"]);
+  assert.deepEqual(plan.photos.sort(), ["p-colleague", "p-old", "p-shared"]);
+  assert.deepEqual(plan.keepPhotos.sort(), ["p-recent", "p-unsent"]);
+  assert.deepEqual(plan.blobs.sort(), ["s2", "s4"], "bytes another case still uses stay");
+  assert.deepEqual(plan.outbox, [1, 2, 3, 4, 6]);
+
+  const one = evictionPlan({ caseId: "C", checklistId: "pol" }, { records, answers, notes, photos, outbox }, now);
+  assert.deepEqual(one.records.map(([k, id]) => `${k}:${id}`).sort(), ["checklist:pol", "release:r1"]);
+  assert.deepEqual([one.answers, one.notes, one.outbox, one.keepPhotos], [[["pol", "geheim"]], ["n2"], [], []]);
+
+  // Hidden own photos go when their window ends; unsent ones never expire.
+  const hidden = [
+    { id: "a", evicted: true, own: true, state: "verified", verified_at: now - RETENTION_MS - 1 },
+    { id: "b", evicted: true, own: true, state: "verified", verified_at: now - day },
+    { id: "c", evicted: true, own: true, state: "rejected", evicted_at: now - RETENTION_MS - 1 },
+    { id: "d", evicted: true, own: true, state: "local", evicted_at: now - 30 * day },
+    { id: "e", own: true, state: "verified", verified_at: now - 30 * day },
+  ];
+  assert.deepEqual(expiredEvictedPhotos(hidden, now).map((p) => p.id), ["a", "c"]);
+});
+
+test("unsent work of an evicted case still counts and is reported, its refusals need no action", () => {
+  const outbox = [{ state: "pending", evicted: true }, { state: "rejected", evicted: true }];
+  const photos = [{ own: true, evicted: true, state: "local", size: 5, uploaded: 0 }, { own: true, evicted: true, state: "rejected" }];
+  const st = handInState(outbox, photos);
+  assert.deepEqual([st.safe, st.unsent, st.attention, st.photosOpen, st.evictedUnsent], [false, 1, 0, 1, 2]);
+  assert.equal(handInState([{ state: "acked", evicted: true }], [{ own: true, evicted: true, state: "verified" }]).safe, true);
+});
