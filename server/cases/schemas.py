@@ -180,6 +180,10 @@ class PhotoOut(msgspec.Struct):
     state: str
     captured_at: str | None
     withdrawn: bool
+    geo: Any = None  # where the device says it was taken
+    exif_time: str | None = None  # what the file itself says (checked on arrival)
+    exif_geo: Any = None
+    author_id: str | None = None
 
 
 class ChecklistView(msgspec.Struct):

@@ -167,6 +167,10 @@ def _checklist_view(
             state=p["state"],
             captured_at=p["captured_at"],
             withdrawn=p["withdrawn_at"] is not None,
+            geo=msgspec.json.decode(p["geo"]) if p["geo"] else None,
+            exif_time=p["exif_time"],
+            exif_geo=msgspec.json.decode(p["exif_geo"]) if p["exif_geo"] else None,
+            author_id=p["author_id"],
         )
         for p in photo_rows
         if attached_visible(reader, scope, cl_scope, p["item_key"], sensitivities)

@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 
 from server.auth.principal import Principal
 from server.workspace.security import PREFIX, session_of
+from server.workspace.values import show_place
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -53,6 +54,7 @@ def _environment() -> Environment:
     env.globals["STATUS_LABELS"] = STATUS_LABELS
     env.filters["nl_datetime"] = nl_datetime
     env.filters["nl_date"] = nl_date
+    env.filters["place"] = show_place
     return env
 
 

@@ -11,7 +11,7 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 
 from server.lib.errors import DomainError, handle_domain_error, handle_http_exception
-from server.workspace import assets, login, overview
+from server.workspace import assets, casefile, login, overview
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
 PAGES: list[Any] = [
@@ -20,6 +20,9 @@ PAGES: list[Any] = [
     login.login,
     login.logout,
     overview.overview,
+    casefile.dossier,
+    casefile.change_status,
+    casefile.photo,
 ]
 
 
