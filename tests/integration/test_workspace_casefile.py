@@ -11,9 +11,9 @@ from litestar.testing import AsyncTestClient
 from server.cases.visibility import Reader
 from server.db import Database
 from server.db.database import open_sync
+from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
-from server.sync.feed import record_change
 from server.workspace.casefile_model import load_case_file
 from tests.sync_support import add_note, push, quick_session, seed_world, set_answer
 from tests.workspace_support import ws_login
