@@ -1,9 +1,10 @@
 // Fast unit tests of the app's pure logic: node --test pwa/test/
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { backoffDelay, CAP_MS, classifyStatus, classifyUploadFailure, IDLE_MS, retryAfterMs } from "../js/backoff.js";
-import { isAnswered, needsPhoto, parseNumber, progress, validateChecklist, valueError, visibleKeys } from "../js/checklist-logic.js";
+import { isAnswered, needsPhoto, parseNumber, progress, templateItems, validateChecklist, valueError, visibleKeys } from "../js/checklist-logic.js";
 import { formatBytes, handInState } from "../js/handin.js";
 import { answerOp, batches, clientTime, noteOp, photoOp, resendBatch, submitOp } from "../js/ops.js";
 import { isUuidv7, uuidv7, uuidv7Time } from "../js/uuid.js";
@@ -92,80 +93,56 @@ test("batches keep seq order and the 500-op limit", () => {
   assert.equal(out[2].at(-1).seq, 1201);
 });
 
-const TEMPLATE = {
-  sections: [
-    {
-      key: "a",
-      items: [
-        { key: "toegang", type: "yes_no_na", required: true, photo_on: ["no"] },
-        { key: "indruk", type: "choice", options: [{ key: "goed" }, { key: "slecht" }] },
-        { key: "toelichting", type: "text", required: true, max_length: 10, visible_if: { item: "indruk", any_of: ["slecht"] } },
-        { key: "detail", type: "text", visible_if: { item: "toelichting", any_of: ["zie foto"] } },
-        { key: "aantal", type: "number", min: 0, max: 500, unit: "personen" },
-        { key: "soorten", type: "multi_choice", options: [{ key: "x" }, { key: "y" }] },
-        { key: "extra", type: "text", visible_if: { item: "soorten", any_of: ["y"] } },
-        { key: "datum", type: "date" },
-        { key: "tijd", type: "time", required: true },
-        { key: "gevel", type: "photo", required: true },
-        { key: "handtekening", type: "signature" },
-      ],
-    },
-  ],
-};
+// The checklist rules are shared with the server (server/checklists/completeness.py): both
+// run the same hand-written vectors.
+const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/checklist-completeness.json", import.meta.url), "utf8"));
 
-test("visible_if shows an item only for the listed answers, and hides chains", () => {
-  assert.equal(visibleKeys(TEMPLATE, {}).has("toelichting"), false);
-  assert.equal(visibleKeys(TEMPLATE, { indruk: "slecht" }).has("toelichting"), true);
-  assert.equal(visibleKeys(TEMPLATE, { indruk: "goed" }).has("toelichting"), false);
-  // "detail" depends on "toelichting", which is hidden when indruk is "goed".
-  assert.equal(visibleKeys(TEMPLATE, { indruk: "goed", toelichting: "zie foto" }).has("detail"), false);
-  assert.equal(visibleKeys(TEMPLATE, { indruk: "slecht", toelichting: "zie foto" }).has("detail"), true);
-  assert.equal(visibleKeys(TEMPLATE, { soorten: ["x", "y"] }).has("extra"), true);
-  assert.equal(visibleKeys(TEMPLATE, { soorten: ["x"] }).has("extra"), false);
-});
+for (const v of VECTORS.cases) {
+  test(`checklist vector: ${v.name}`, () => {
+    const template = VECTORS.templates[v.template];
+    const photoCount = (key) => v.photos[key] ?? 0;
+    const visible = templateItems(template).map((i) => i.key).filter((k) => visibleKeys(template, v.answers).has(k));
+    assert.deepEqual(visible, v.visible);
+    const problems = validateChecklist(template, v.answers, photoCount);
+    assert.deepEqual(problems, v.missing);
+    assert.equal(Object.keys(problems).length === 0, v.complete);
+    assert.deepEqual(progress(template, v.answers, photoCount), v.progress);
+  });
+}
 
-test("validation gives Dutch messages per type and skips hidden items", () => {
-  const none = () => 0;
-  const problems = validateChecklist(TEMPLATE, { aantal: 600, datum: "2026-02-30" }, none);
-  assert.equal(problems.toegang, "Dit antwoord is verplicht.");
-  assert.equal(problems.aantal, "Vul maximaal 500 personen in.");
-  assert.equal(problems.datum, "Vul een datum in (dd-mm-jjjj).");
-  assert.equal(problems.gevel, "Een foto is verplicht.");
-  assert.equal(problems.toelichting, undefined, "hidden required item is not checked");
-  assert.equal(problems.handtekening, undefined);
-  assert.equal(validateChecklist(TEMPLATE, { indruk: "slecht" }, none).toelichting, "Dit antwoord is verplicht.");
-  assert.match(validateChecklist(TEMPLATE, { indruk: "slecht", toelichting: "veel te lange tekst" }, none).toelichting, /maximaal 10 tekens/);
-});
-
-test("photo_on demands a photo for a deviation answer", () => {
-  const item = TEMPLATE.sections[0].items[0];
-  assert.equal(needsPhoto(item, "no"), true);
-  assert.equal(needsPhoto(item, "yes"), false);
-  const answers = { toegang: "no", tijd: "09:30" };
-  assert.match(validateChecklist(TEMPLATE, answers, () => 0).toegang, /foto/);
-  const withPhotos = validateChecklist(TEMPLATE, answers, () => 1);
-  assert.deepEqual(withPhotos, {});
+test("the field app also refuses values the server would reject (per op on the server)", () => {
+  const template = VECTORS.templates.vectors;
+  const problems = validateChecklist(template, { open: "no", gebreken: ["brand"], tijd: "25:00", aantal: 600 }, () => 1);
+  assert.deepEqual(problems, { tijd: "Vul een tijd in (uu:mm).", aantal: "Vul maximaal 500 in." });
+  assert.equal(needsPhoto({ photo_on: ["no"] }, "no"), true);
+  assert.equal(needsPhoto({ photo_on: ["no"] }, "yes"), false);
 });
 
 test("value checks match the protocol's wire types", () => {
-  const items = Object.fromEntries(TEMPLATE.sections[0].items.map((i) => [i.key, i]));
+  const items = {
+    toegang: { type: "yes_no_na" },
+    indruk: { type: "choice", options: [{ key: "goed" }, { key: "slecht" }] },
+    toelichting: { type: "text", max_length: 10 },
+    aantal: { type: "number", min: 0, max: 500, unit: "personen" },
+    soorten: { type: "multi_choice", options: [{ key: "x" }, { key: "y" }] },
+    datum: { type: "date" },
+    tijd: { type: "time" },
+  };
   assert.equal(valueError(items.toegang, "maybe"), "Kies ja, nee of n.v.t.");
   assert.equal(valueError(items.indruk, "onbekend"), "Kies een van de opties.");
+  assert.match(valueError(items.toelichting, "veel te lange tekst"), /maximaal 10 tekens/);
   assert.equal(valueError(items.soorten, ["x", "x"]), "Kies elke optie maar één keer.");
+  assert.equal(valueError(items.datum, "2026-02-30"), "Vul een datum in (dd-mm-jjjj).");
   assert.equal(valueError(items.tijd, "24:00"), "Vul een tijd in (uu:mm).");
   assert.equal(valueError(items.tijd, "23:59"), null);
   assert.equal(valueError(items.aantal, Number.NaN), "Vul een getal in.");
   assert.equal(valueError(items.aantal, -1), "Vul minimaal 0 personen in.");
+  assert.equal(valueError(items.aantal, 600), "Vul maximaal 500 personen in.");
   assert.equal(parseNumber("12,5"), 12.5);
   assert.equal(parseNumber(""), null);
   assert.ok(Number.isNaN(parseNumber("12a")));
   assert.equal(isAnswered("text", "  "), false);
   assert.equal(isAnswered("multi_choice", []), false);
-});
-
-test("progress counts visible items only", () => {
-  assert.deepEqual(progress(TEMPLATE, {}, () => 0), { done: 0, total: 8 });
-  assert.deepEqual(progress(TEMPLATE, { indruk: "slecht", toegang: "yes" }, (k) => (k === "gevel" ? 1 : 0)), { done: 3, total: 9 });
 });
 
 test("safe to hand in only when every op is acked and every own photo verified or withdrawn", () => {
