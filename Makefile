@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PWA_STAMP := pwa/node_modules/.installed
+SPECTRAL_STAMP := tools/spectral/node_modules/.installed
 export SCHOUW_DATA_DIR ?= var
 export SCHOUW_HOST ?= 127.0.0.1
 export SCHOUW_PORT ?= 8000
@@ -29,6 +30,10 @@ $(PWA_STAMP): pwa/package.json pwa/package-lock.json
 	cd pwa && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(SPECTRAL_STAMP): tools/spectral/package.json tools/spectral/package-lock.json
+	cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 run: $(STAMP) $(PWA_STAMP) ## Install, prepare ./var with demo data, serve on http://127.0.0.1:8000
 	$(BIN)/schouw demo --if-empty
 	$(BIN)/schouw serve
@@ -46,11 +51,11 @@ lint: $(DEV_STAMP) ## ruff
 types: $(DEV_STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-unit: $(DEV_STAMP) $(PWA_STAMP) browser-deps ## JS unit tests, then pytest (all tests, slow ones included)
+unit: $(DEV_STAMP) $(PWA_STAMP) $(SPECTRAL_STAMP) browser-deps ## JS unit tests, then pytest (all tests, slow ones included)
 	node --test pwa/test/
 	$(BIN)/pytest -q
 
-test: $(DEV_STAMP) $(PWA_STAMP) browser-deps lint types unit ## Install what tests need, then lint, types and all tests
+test: $(DEV_STAMP) $(PWA_STAMP) $(SPECTRAL_STAMP) browser-deps lint types unit ## Install what tests need, then lint, types and all tests
 
 check: test ## Same as test
 
@@ -62,4 +67,4 @@ bench: $(DEV_STAMP) ## Run the benchmarks; results in bench/results/ and docs/pe
 	$(BIN)/python -m bench.run_all
 
 clean: ## Remove the venv, node_modules and caches (keeps ./var)
-	rm -rf $(VENV) pwa/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) pwa/node_modules tools/spectral/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ import msgspec
 
 from server.cases.visibility import partner_reader
 from server.db.feed import current_epoch
-from server.lib.errors import Gone
+from server.lib.errors import BadRequest, Gone
 from server.partners.cursor import decode_cursor, encode_cursor
 from server.partners.events import coalesce, events_for, last_seq, read_changes
 from server.partners.schemas import ChangeEvent, ChangePage
@@ -23,6 +23,9 @@ GONE = (
     "teruggezet). Lees de feed opnieuw vanaf het begin (zonder cursor) en haal de "
     "dossiers opnieuw op."
 )
+
+
+MAX_SEQ = 1 << 62
 
 
 class FeedCursor(msgspec.Struct, array_like=True):
@@ -42,7 +45,12 @@ def parse_feed_cursor(conn: sqlite3.Connection, text: str | None) -> FeedCursor:
     if not text:
         return start_cursor(conn)
     cursor = decode_cursor(text, FeedCursor)
-    if cursor.epoch != current_epoch(conn) or cursor.seq < 0:
+    if not 0 <= cursor.seq < MAX_SEQ:
+        raise BadRequest(
+            "De cursor is onleesbaar. Gebruik de cursor precies zoals de API hem gaf.",
+            slug="invalid-cursor",
+        )
+    if cursor.epoch != current_epoch(conn):
         raise Gone(GONE, slug="cursor-expired", title="Cursor verlopen")
     return cursor
 

@@ -31,6 +31,7 @@ from server.partners.auth import (
 from server.partners.cases import CaseFilter, list_cases
 from server.partners.feed import change_page
 from server.partners.headers import ROOT
+from server.partners.openapi import document_bytes
 from server.partners.schemas import (
     CasePage,
     CaseStatus,
@@ -212,11 +213,17 @@ async def signals(request: Request[Any, Any, State]) -> Response[SignalOut]:
     )
 
 
+@get("/openapi.json", opt={PUBLIC_OPT: True}, include_in_schema=False)
+async def openapi_document() -> Response[bytes]:
+    """This API's OpenAPI document (public)."""
+    return Response(document_bytes(), media_type="application/json")
+
+
 def partner_router() -> Router:
     """The ``/api/partner/v1`` router with its own authentication middleware."""
     return Router(
         path=ROOT,
-        route_handlers=[token, cases, case, changes, photo, signals],
+        route_handlers=[token, cases, case, changes, photo, signals, openapi_document],
         opt={"exclude_from_auth": True},
         include_in_schema=False,
         middleware=[DefineMiddleware(PartnerAuthMiddleware, exclude_from_auth_key=PUBLIC_OPT)],

@@ -25,6 +25,8 @@ EventType = Literal[
     "case-closed",
 ]
 PhotoVariant = Literal["thumb", "display", "original"]
+Date = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]
+"""A calendar date, ``YYYY-MM-DD``."""
 
 
 class TokenResponse(msgspec.Struct):
@@ -101,7 +103,7 @@ class Visit(msgspec.Struct, rename="camel"):
     """An inspection visit (never the names of the people on it)."""
 
     id: str
-    scheduled_date: str
+    scheduled_date: Date
     scheduled_time: str | None
     performed_at: str | None
     status: Literal["planned", "in_progress", "done", "cancelled"]
@@ -115,7 +117,7 @@ class Intervention(msgspec.Struct, rename="camel"):
     agency: str
     type: str
     status: str
-    due_date: str | None
+    due_date: Date | None
     created_at: str
     updated_at: str
     description: str | None
