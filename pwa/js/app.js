@@ -6,10 +6,11 @@ import { formatBytes, handInState } from "./handin.js";
 import { deleteDb } from "./idb.js";
 import { loginView } from "./login.js";
 import { attentionView, statusView } from "./screens.js";
-import { getMeta, outbox, photos } from "./store.js";
+import { getMeta, outbox, photos, records, seenTasks } from "./store.js";
 import { events, startSyncLoop, status, syncNow } from "./sync.js";
 import { todayView } from "./today.js";
 import { clock, h, show } from "./ui.js";
+import { openTasks } from "./worklist.js";
 
 const $ = (id) => document.getElementById(id);
 let waitingWorker = null;
@@ -82,7 +83,9 @@ async function refreshBar() {
   const safe = $("safe");
   safe.dataset.safe = String(st.safe);
   safe.textContent = st.safe ? "Veilig om in te leveren" : "Werk staat nog op dit toestel";
-  $("attention-count").textContent = st.attention ? ` (${st.attention})` : "";
+  const [checklists, comments, conflicts, user, seen] = await Promise.all([records("checklist"), records("comment"), records("conflict"), getMeta("user"), seenTasks()]);
+  const todo = st.attention + openTasks({ checklists, comments, conflicts, user, seen }).length;
+  $("attention-count").textContent = todo ? ` (${todo})` : "";
   const evicted = $("evicted-work");
   evicted.hidden = st.evictedUnsent === 0;
   evicted.textContent = st.evictedUnsent

@@ -41,3 +41,25 @@ export function classifyStatus(status) {
   if (status === 0 || status === 408 || status === 429 || status >= 500) return "retry";
   return "permanent";
 }
+
+/** While the app is on screen, an unreachable server is retried at least this often. */
+export const VISIBLE_CAP_MS = 4000;
+const VISIBLE_BASE_MS = 1000;
+
+/**
+ * Delay before the next attempt after a failure.
+ * `kind`: "network" (server unreachable), "retry" (5xx, 429, 408) or "permanent" (other 4xx).
+ * A server that answers with Retry-After is never asked sooner; a server that answers
+ * 5xx/429 without it backs off exponentially (it is up but struggling). Only an unreachable
+ * server is retried every 1–4 s while the page is visible, so the app notices within
+ * seconds that the network or the server is back.
+ */
+export function nextDelay({ failures, kind, visible, retryAfter = null, random = Math.random }) {
+  if (retryAfter !== null && retryAfter !== undefined) return Math.max(retryAfter, VISIBLE_BASE_MS);
+  if (kind === "network" && visible) {
+    const ceiling = Math.min(VISIBLE_CAP_MS, VISIBLE_BASE_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+    return Math.max(VISIBLE_BASE_MS, Math.floor(random() * ceiling));
+  }
+  if (kind === "permanent") return backoffDelay(failures + 3, random);
+  return backoffDelay(failures, random);
+}

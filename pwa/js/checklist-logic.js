@@ -155,3 +155,18 @@ export function parseNumber(text) {
   if (t === "") return null;
   return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : Number.NaN;
 }
+
+/** The item of a template by key, or null. */
+export function itemOf(template, key) {
+  return templateItems(template).find((i) => i.key === key) ?? null;
+}
+
+/** A value as a person reads it: option labels, "Ja"/"Nee", a Dutch decimal comma, a unit. */
+export function valueLabel(item, value) {
+  if (value === null || value === undefined || value === "") return "leeg";
+  const opts = item?.type === "yes_no_na" ? YES_NO_NA : item?.options ?? [];
+  const label = (v) => opts.find((o) => o.key === v)?.label ?? String(v);
+  if (Array.isArray(value)) return value.map(label).join(", ");
+  if (typeof value === "number") return `${String(value).replace(".", ",")}${item?.unit ? ` ${item.unit}` : ""}`;
+  return opts.length ? label(value) : String(value);
+}

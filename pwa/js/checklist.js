@@ -1,12 +1,30 @@
 // The inspection and checklist screens: render, validate, save every edit with its op.
 
 import { sha256Hex, sniffMime, thumbnail } from "./capture.js";
-import { progress, templateItems, validateChecklist, visibleKeys } from "./checklist-logic.js";
+import { progress, templateItems, validateChecklist, valueLabel, visibleKeys } from "./checklist-logic.js";
 import { renderItem } from "./items.js";
-import { addressLine, businessName } from "./model.js";
-import { checklistState, getMeta, record, records, saveAnswer, saveNote, savePhoto, submitChecklist } from "./store.js";
+import { addressLine, agencyMap, agencyName, businessName } from "./model.js";
+import { checklistState, getMeta, markTaskSeen, record, records, saveAnswer, saveNote, savePhoto, seenTasks, submitChecklist } from "./store.js";
 import { syncSoon, templateRef } from "./sync.js";
 import { announce, h, show } from "./ui.js";
+import { checklistStatus, mayWrite, tasksOf } from "./worklist.js";
+
+const STATUS_TEXT = { open: "open", ingediend: "ingediend", teruggestuurd: "teruggestuurd", conflict: "ingediend, met conflict" };
+
+/** Why a record is not on the phone: "Deze zaak is afgesloten" or "not synchronised yet". */
+async function goneText(id, what) {
+  const gone = await record("gone", id);
+  if (gone?.reason === "case-closed") return `Deze zaak is afgesloten. De ${what} is daarom van dit toestel gehaald; wat je hebt ingevuld staat op de server.`;
+  if (gone) return `Je hebt geen toegang meer tot deze ${what} (bijvoorbeeld omdat de controle aan een ander is toegewezen). Wat je hebt ingevuld staat op de server.`;
+  return `Deze ${what} staat nog niet op dit toestel. Synchroniseer als je verbinding hebt.`;
+}
+
+/** "7 van 13 beantwoord" from the server's progress of a checklist, or null. */
+function serverProgress(cl) {
+  const p = cl.progress;
+  if (!p || typeof p.answered !== "number") return null;
+  return `${p.answered} van ${p.visible} beantwoord${p.required ? `, ${p.required - p.missing} van ${p.required} verplicht` : ""}`;
+}
 
 const urls = new Map();
 const inFlight = new Map();
@@ -19,9 +37,12 @@ function thumbUrl(p) {
 /** The inspection: case summary and its checklists. */
 export async function inspectionView(id) {
   const inspection = await record("inspection", id);
-  if (!inspection) return show(h("h1", {}, "Controle niet gevonden"), h("p", {}, "Deze controle staat niet (meer) op dit toestel."), h("a", { href: "#/vandaag" }, "Terug naar mijn controles"));
+  if (!inspection) return show(h("h1", {}, "Controle niet beschikbaar"), h("p", {}, await goneText(id, "controle")), h("p", {}, h("a", { href: "#/vandaag" }, "Terug naar mijn werk")));
   const c = (await record("case", inspection.case_id)) ?? {};
-  const agency = (await getMeta("user"))?.agency;
+  const user = await getMeta("user");
+  const agency = user?.agency;
+  const names = agencyMap(await records("agency"));
+  const conflicts = await records("conflict");
   const own = (cl) => !cl.agency_id || cl.agency_id === agency;
   const lists = (await records("checklist"))
     .filter((cl) => cl.inspection_id === id)
@@ -29,13 +50,14 @@ export async function inspectionView(id) {
   const items = [];
   for (const cl of lists) {
     const t = await record("template", templateRef(cl));
-    const meta = [cl.agency_id, cl.status === "submitted" ? "ingediend" : "open", own(cl) ? null : "andere dienst, alleen lezen"];
+    const writable = mayWrite(user, inspection, cl, c);
+    const meta = [agencyName(cl.agency_id, names), STATUS_TEXT[checklistStatus(cl, conflicts)], own(cl) ? null : serverProgress(cl), writable ? null : own(cl) ? "alleen lezen" : "andere dienst, alleen lezen"];
     items.push(h("li", {}, h("a", { class: "card-link", href: `#/checklist/${cl.id}` },
       h("span", { class: "title" }, t?.title ?? templateRef(cl)),
       h("span", { class: "meta" }, meta.filter(Boolean).join(" · ")))));
   }
   show(
-    h("p", {}, h("a", { href: "#/vandaag" }, "← Mijn controles")),
+    h("p", {}, h("a", { href: "#/vandaag" }, "← Mijn werk")),
     h("h1", {}, businessName(c) || addressLine(c)),
     h("p", {}, addressLine(c)),
     c.reference ? h("p", { class: "meta" }, `Dossier ${c.reference}`) : null,
@@ -54,19 +76,53 @@ function markerFor(key, st) {
   return null;
 }
 
-function valueText(v) {
-  if (Array.isArray(v)) return v.join(", ");
-  return v === null || v === undefined ? "leeg" : String(v);
-}
-
-function noticesFor(key, st) {
+function noticesFor(item, st, seen) {
+  const key = item.key;
   const out = [];
   for (const c of st.conflicts.filter((x) => x.item_key === key && x.status !== "resolved")) {
-    const values = (c.candidates ?? []).map((x) => valueText(x.value)).join(" / ");
-    out.push({ kind: "conflict", text: `Conflict: dit antwoord is ook door een collega ingevuld (${values}). De teamleider beslist.` });
+    const values = (c.candidates ?? []).map((x) => valueLabel(item, x.value)).join(" / ");
+    const task = `conflict:${c.id}`;
+    out.push({ kind: "conflict", text: `Conflict: dit antwoord is ook door een collega ingevuld (${values}). De teamleider beslist.`, task, seen: seen.has(task) });
   }
-  for (const m of st.comments.filter((x) => x.item_key === key)) out.push({ kind: "comment", text: `Teamleider: ${m.text}` });
+  for (const m of st.comments.filter((x) => x.item_key === key)) {
+    const task = `comment:${m.id}`;
+    out.push({ kind: "comment", text: `Teamleider: ${m.text}`, task, seen: seen.has(task) });
+  }
   return out;
+}
+
+function commentNotice(c, seen, rerender) {
+  const task = `comment:${c.id}`;
+  return h("div", { class: "notice notice-comment", role: "note" },
+    h("p", {}, `Teamleider: ${c.text}`),
+    seen.has(task) ? null : h("button", { type: "button", class: "secondary small", dataset: { task }, onclick: async () => { await markTaskSeen(task); await rerender(); } }, "Gezien"));
+}
+
+/** Another agency's checklist: who owns it, its status and progress, and what it released. */
+function foreignChecklist(cl, template, st, names) {
+  const agency = agencyName(cl.agency_id, names);
+  const released = new Set(st.answers.map((a) => a.item_key));
+  for (const p of st.photos) if (p.item_key) released.add(p.item_key);
+  const items = templateItems(template).filter((i) => released.has(i.key));
+  const answers = new Map(st.answers.map((a) => [a.item_key, a.value]));
+  const status = cl.status === "submitted" ? "Ingediend" : "Nog niet ingediend";
+  show(
+    h("p", {}, h("a", { href: `#/controle/${cl.inspection_id}` }, "← Terug naar de controle")),
+    h("h1", {}, template.title),
+    h("dl", { class: "facts", id: "foreign-facts" },
+      h("dt", {}, "Dienst"), h("dd", {}, agency),
+      h("dt", {}, "Status"), h("dd", {}, status),
+      h("dt", {}, "Voortgang"), h("dd", {}, serverProgress(cl) ?? "onbekend (synchroniseer)")),
+    h("p", { class: "notice notice-comment", role: "note" }, `Deze checklist is van ${agency}. Je ziet alleen de onderdelen die ${agency} met deze zaak heeft gedeeld; de rest is niet leeg, maar niet vrijgegeven.`),
+    h("h2", {}, "Vrijgegeven onderdelen"),
+    items.length
+      ? h("dl", { class: "facts released", id: "released-items" }, items.map((i) => {
+          const photoCount = st.photos.filter((p) => p.item_key === i.key && !p.withdrawn_at).length;
+          const value = answers.has(i.key) ? valueLabel(i, answers.get(i.key)) : null;
+          return [h("dt", {}, i.label), h("dd", {}, [value, photoCount ? `${photoCount} foto${photoCount === 1 ? "" : "'s"}` : null].filter(Boolean).join(" · ") || "leeg")];
+        }))
+      : h("p", { class: "empty", id: "released-items" }, `${agency} heeft nog niets van deze checklist vrijgegeven.`),
+  );
 }
 
 let renderGen = 0;
@@ -79,7 +135,8 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   const cl = await record("checklist", id);
   const template = cl ? await record("template", templateRef(cl)) : null;
   if (!cl || !template) {
-    return show(h("h1", {}, "Checklist niet beschikbaar"), h("p", {}, "Deze checklist of haar sjabloon staat nog niet op dit toestel. Synchroniseer als je verbinding hebt."), h("a", { href: "#/vandaag" }, "Terug naar mijn controles"));
+    if (gen !== renderGen) return;
+    return show(h("h1", {}, "Checklist niet beschikbaar"), h("p", {}, await goneText(id, "checklist")), h("p", {}, h("a", { href: "#/vandaag" }, "Terug naar mijn werk")));
   }
   const st = await checklistState(id);
   const answers = Object.fromEntries(st.answers.map((a) => [a.item_key, a.value]));
@@ -87,9 +144,20 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   const count = (key) => photosBy(key).length;
   const visible = visibleKeys(template, answers);
   const submitted = cl.status === "submitted";
-  const userAgency = (await getMeta("user"))?.agency;
-  // Another agency's checklist: shown as far as that agency released it, never editable.
-  const readOnly = Boolean(cl.agency_id && userAgency && cl.agency_id !== userAgency);
+  const user = await getMeta("user");
+  const inspection = await record("inspection", cl.inspection_id);
+  const kase = await record("case", cl.case_id ?? inspection?.case_id);
+  const names = agencyMap(await records("agency"));
+  // Another agency's checklist: its metadata and the items it released, nothing else.
+  if (cl.agency_id && user?.agency && cl.agency_id !== user.agency) {
+    if (gen !== renderGen) return;
+    return foreignChecklist(cl, template, st, names);
+  }
+  // Only what this user may write is writable (a team lead reads; the server would refuse).
+  const readOnly = !mayWrite(user, inspection, cl, kase);
+  const seen = await seenTasks();
+  const tasks = tasksOf(cl, st.comments, st.conflicts, seen);
+  const returned = tasks.some((t) => t.kind === "returned");
   const shownProblems = checklistView.showProblems === id ? validateChecklist(template, answers, count) : {};
   const reason = h("input", { id: "amend-reason", autocomplete: "off", value: checklistView.reason ?? "" });
   reason.addEventListener("input", () => {
@@ -102,7 +170,11 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     locked: readOnly,
     problem: shownProblems[item.key] ?? null,
     marker: markerFor(item.key, st),
-    notices: noticesFor(item.key, st),
+    notices: noticesFor(item, st, seen),
+    onSeen: async (task) => {
+      await markTaskSeen(task);
+      await rerender();
+    },
     notes: st.notes.filter((n) => n.item_key === item.key),
     photos: photosBy(item.key).map((p) => ({ ...p, thumbUrl: thumbUrl(p) })),
     onChange: async (value) => {
@@ -161,7 +233,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
         h("h2", {}, "Nog niet compleet"),
         h("ul", {}, problemKeys.map((k) => h("li", {}, h("a", { href: `#block-${k}`, onclick: (e) => { e.preventDefault(); document.getElementById(`block-${k}`)?.querySelector("input,textarea,button")?.focus(); } }, `${byKey.get(k).label}: ${shownProblems[k]}`)))))
     : null;
-  const submit = h("button", { type: "button", class: "primary", id: "submit-checklist" }, "Indienen");
+  const submit = h("button", { type: "button", class: "primary", id: "submit-checklist" }, returned ? "Opnieuw indienen" : "Indienen");
   submit.addEventListener("click", async () => {
     const problems = validateChecklist(template, answers, count);
     if (Object.keys(problems).length) {
@@ -170,7 +242,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
       document.getElementById("error-summary")?.focus();
       return;
     }
-    if (!window.confirm("Checklist indienen? Daarna zijn wijzigingen aanvullingen met een reden.")) return;
+    if (!window.confirm(returned ? "Checklist opnieuw indienen bij de teamleider?" : "Checklist indienen? Daarna zijn wijzigingen aanvullingen met een reden.")) return;
     await submitChecklist(id);
     syncSoon();
     announce("Checklist ingediend.");
@@ -185,15 +257,20 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     h("p", {}, h("a", { href: `#/controle/${cl.inspection_id}` }, "← Terug naar de controle")),
     h("h1", {}, template.title),
     h("p", { class: "progress-line" }, h("progress", { max: p.total || 1, value: p.done, "aria-label": "Voortgang" }), ` ${p.done} van ${p.total} beantwoord`),
-    st.comments.filter((c) => !c.item_key).map((c) => h("p", { class: "notice notice-comment", role: "note" }, `Teamleider: ${c.text}`)),
-    readOnly ? h("p", { class: "notice notice-comment", role: "note" }, `Deze checklist is van ${cl.agency_id}. Je ziet alleen wat die dienst heeft vrijgegeven en kunt niets wijzigen.`) : null,
+    returned
+      ? h("div", { class: "notice notice-returned", role: "note", id: "returned-notice" },
+          h("p", {}, h("strong", {}, "Teruggestuurd door de teamleider.")),
+          h("p", {}, "Pas aan wat gevraagd wordt (elke wijziging met een reden) en dien de checklist opnieuw in."))
+      : null,
+    st.comments.filter((c) => !c.item_key).map((c) => commentNotice(c, seen, rerender)),
+    readOnly ? h("p", { class: "notice notice-comment", role: "note", id: "read-only-notice" }, (user?.roles ?? []).includes("teamlead") ? "Je bent teamleider: je kunt deze checklist lezen, niet invullen. Reageren of terugsturen doe je in de regie-omgeving." : "Je kunt deze checklist lezen, niet invullen: je bent niet aan deze controle toegewezen of de zaak is afgesloten.") : null,
     submitted && !readOnly
       ? h("div", { class: "card amend" }, h("p", {}, "Deze checklist is ingediend. Een wijziging is een aanvulling met een reden."),
           h("label", { for: "amend-reason" }, "Reden voor wijziging"), reason, h("p", { class: "error", id: "amend-error" }))
       : null,
     summary,
     h("form", { class: "checklist", novalidate: true, onsubmit: (e) => e.preventDefault() }, sections),
-    submitted || readOnly ? null : h("div", { class: "submit-bar" }, submit),
+    readOnly || (submitted && !returned) ? null : h("div", { class: "submit-bar" }, submit),
   );
   show.quiet = false;
   for (const noteId of openNotes) document.getElementById(noteId)?.setAttribute("open", "");

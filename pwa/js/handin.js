@@ -26,9 +26,12 @@ export function handInState(outbox, photos) {
   return { unsent, attention, photosOpen: open.length, photoBytes, evictedUnsent, safe };
 }
 
-/** Human-readable byte count in Dutch notation. */
+const ONE_DECIMAL = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+
+/** Human-readable byte count in Dutch notation: "812 kB", "2,4 MB", "10,0 GB", "1.024,0 GB". */
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1).replace(".", ",")} MB`;
+  if (n < 1024 ** 2) return `${Math.round(n / 1024)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toLocaleString("nl-NL", ONE_DECIMAL)} MB`;
+  return `${(n / 1024 ** 3).toLocaleString("nl-NL", ONE_DECIMAL)} GB`;
 }

@@ -83,7 +83,8 @@ function photoBlock(item, ctx, demanded) {
   return h(
     "div",
     { class: "photos" },
-    demanded ? h("p", { class: "hint", id: `need-${item.key}` }, "Foto verplicht bij dit antwoord.") : null,
+    demanded && !ctx.photos.length ? h("p", { class: "hint", id: `need-${item.key}` }, "Foto verplicht bij dit antwoord.") : null,
+    demanded && ctx.photos.length ? h("p", { class: "hint hint-ok", id: `need-${item.key}` }, "Foto toegevoegd: aan de fotoplicht is voldaan.") : null,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => cam.click() }, item.type === "signature" ? "Foto van handtekening" : "Foto maken"),
       h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => gal.click() }, "Kies uit galerij"),
@@ -144,6 +145,9 @@ function notesBlock(item, ctx) {
   add.addEventListener("click", () => {
     if (text.value.trim()) ctx.onNote(text.value.trim());
   });
+  if (ctx.locked) {
+    return ctx.notes.length ? h("div", { class: "notes", id: `notes-${item.key}` }, h("p", { class: "meta" }, "Notities"), h("ul", {}, ctx.notes.map((n) => h("li", {}, n.text)))) : null;
+  }
   return h("details", { class: "notes", id: `notes-${item.key}` },
     h("summary", {}, ctx.notes.length ? `Notities (${ctx.notes.length})` : "Notitie toevoegen"),
     h("ul", {}, ctx.notes.map((n) => h("li", {}, n.text))),
@@ -159,7 +163,8 @@ export function renderItem(item, ctx) {
   const marker = ctx.marker ? h("span", { class: `marker marker-${ctx.marker}`, dataset: { marker: ctx.marker } }, MARKERS[ctx.marker]) : null;
   const title = [item.label, item.required ? h("span", { class: "req" }, " (verplicht)") : null];
   const problem = ctx.problem ? h("p", { class: "error", id: errId }, ctx.problem) : null;
-  const notices = ctx.notices.map((n) => h("p", { class: `notice notice-${n.kind}`, role: "note" }, n.text));
+  const notices = ctx.notices.map((n) => h("div", { class: `notice notice-${n.kind}`, role: "note" }, h("p", {}, n.text),
+    n.task && !n.seen && ctx.onSeen ? h("button", { type: "button", class: "secondary small", dataset: { task: n.task }, onclick: () => ctx.onSeen(n.task) }, "Gezien") : null));
   const demanded = needsPhoto(item, ctx.value);
   const isChoice = ["yes_no_na", "choice", "multi_choice"].includes(item.type);
   let head;

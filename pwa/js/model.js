@@ -14,10 +14,22 @@ export function businessName(c) {
   return c?.subject?.business?.name ?? c?.business?.name ?? c?.business_name ?? "";
 }
 
-/** Participating agencies of a case as a list of ids/names. */
-export function agencies(c, checklists = []) {
+/** Display name of an agency id from the pulled `agency` records (a Map id → record). */
+export function agencyName(id, names) {
+  if (!id) return "";
+  const rec = names?.get?.(id);
+  return rec?.name ?? id;
+}
+
+/** A Map id → agency record from a list of pulled `agency` records. */
+export function agencyMap(list) {
+  return new Map((list ?? []).map((a) => [a.id, a]));
+}
+
+/** Participating agencies of a case as display names. */
+export function agencies(c, checklists = [], names = null) {
   const list = c?.agencies ?? c?.participating_agencies ?? [...new Set(checklists.map((cl) => cl.agency_id))];
-  return list.map((a) => (typeof a === "string" ? a : a.name ?? a.id));
+  return list.map((a) => (typeof a === "string" ? agencyName(a, names) : a.name ?? agencyName(a.id, names)));
 }
 
 /** Checklists of an inspection. */

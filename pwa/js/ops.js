@@ -102,22 +102,25 @@ export function resendBatch(held, expectedSeq, lastSeq, max = 500) {
   return { ops: rows.map((r) => r.op), gap };
 }
 
-/** Dutch one-line description of an op for the attention list. */
-export function describeOp(op) {
+/** Dutch one-line description of an op for the attention list; `label(key)` gives an
+ * item's label (the template's words, never its internal key). */
+export function describeOp(op, label = () => "deze vraag") {
   switch (op.op) {
     case "set_answer":
-      return `Antwoord op “${op.item_key}”`;
+      return `Antwoord op “${label(op.item_key)}”`;
     case "amend_answer":
-      return `Wijziging van “${op.item_key}”`;
+      return `Wijziging van “${label(op.item_key)}”`;
     case "add_note":
-      return "Notitie";
+      return op.item_key ? `Notitie bij “${label(op.item_key)}”` : "Notitie";
     case "attach_photo":
-      return "Foto";
+      return op.item_key ? `Foto bij “${label(op.item_key)}”` : "Foto";
+    case "create_case":
+      return "Nieuwe controle ter plaatse";
     case "withdraw_photo":
       return "Foto intrekken";
     case "submit_checklist":
       return "Checklist indienen";
     default:
-      return op.op;
+      return "Wijziging";
   }
 }

@@ -2,21 +2,41 @@
 
 import { formatBytes, handInState } from "./handin.js";
 import { describeOp } from "./ops.js";
-import { getMeta, markSeen, outbox, photos, withdrawPhoto } from "./store.js";
-import { status, syncSoon } from "./sync.js";
+import { itemOf, valueLabel } from "./checklist-logic.js";
+import { agencyMap, agencyName } from "./model.js";
+import { getMeta, markSeen, markTaskSeen, outbox, photos, records, seenTasks, withdrawPhoto } from "./store.js";
+import { status, syncSoon, templateRef } from "./sync.js";
+import { openTasks } from "./worklist.js";
 import { clock, h, show } from "./ui.js";
 
 const TRIGGERS = {
   start: "app gestart",
   online: "verbinding terug",
   visible: "app weer geopend",
+  focus: "app weer in beeld",
   timer: "automatisch",
   edit: "na een wijziging",
   manual: "Nu synchroniseren",
   background: "achtergrond",
 };
 
-/** Rejected ops and refused photos, each with the server's reason. */
+const TASK_TITLE = {
+  returned: "Teruggestuurd door de teamleider",
+  comment: "Opmerking van de teamleider",
+  conflict: "Conflict: een collega vulde hetzelfde anders in",
+};
+
+/** Find the template item of any checklist on the phone: (checklistId, key) → item or null. */
+async function itemLookup() {
+  const lists = new Map((await records("checklist")).map((cl) => [cl.id, cl]));
+  const templates = new Map((await records("template")).map((t) => [t.ref, t]));
+  return (checklistId, key) => {
+    const cl = lists.get(checklistId);
+    return cl ? itemOf(templates.get(templateRef(cl)), key) : null;
+  };
+}
+
+/** Tasks (returned checklists, comments, conflicts), then refused changes and photos. */
 export async function attentionView(rerender) {
   // Rows of evicted cases stay on the phone only for a restore; no screen shows them.
   const rejected = (await outbox()).filter((o) => o.state === "rejected" && !o.evicted);
@@ -36,22 +56,43 @@ export async function attentionView(rerender) {
     h("input", { id, name: "reason", required: true, maxlength: 2000 }),
     h("button", { type: "submit", class: "secondary" }, "Foto intrekken"));
   };
+  const lookup = await itemLookup();
+  const label = (cid, key) => lookup(cid, key)?.label ?? "een vraag die niet meer op dit toestel staat";
+  const [checklists, comments, conflicts, user, seen] = await Promise.all([records("checklist"), records("comment"), records("conflict"), getMeta("user"), seenTasks()]);
+  const byId = new Map(comments.map((c) => [`comment:${c.id}`, c]));
+  const tasks = openTasks({ checklists, comments, conflicts, user, seen });
+  const taskRows = tasks.map((t) => {
+    const comment = byId.get(t.id);
+    const returnText = t.kind === "returned" ? comments.filter((c) => c.checklist_id === t.checklist_id).at(-1)?.text : null;
+    return h("li", { class: "card attention task", dataset: { task: t.kind } },
+      h("p", { class: "title" }, h("span", { class: "badge badge-task" }, TASK_TITLE[t.kind])),
+      t.item_key ? h("p", {}, `Bij “${label(t.checklist_id, t.item_key)}”`) : null,
+      comment ? h("p", {}, `Teamleider: ${comment.text}`) : returnText ? h("p", {}, `Teamleider: ${returnText}`) : null,
+      t.kind === "returned" ? h("p", {}, "Pas de checklist aan (met een reden) en dien haar opnieuw in.") : null,
+      h("p", {}, h("a", { href: `#/checklist/${t.checklist_id}` }, "Naar de checklist")),
+      t.kind === "returned" ? null : h("button", { type: "button", class: "secondary", onclick: async () => { await markTaskSeen(t.id); rerender(); } }, "Gezien"));
+  });
   const rows = [
-    ...rejected.map((o) =>
-      h("li", { class: `card attention${o.seen ? " seen" : ""}`, dataset: { seq: o.seq } },
-        h("p", { class: "title" }, describeOp(o.op)),
-        o.op.value !== undefined ? h("p", {}, `Waarde: ${JSON.stringify(o.op.value)}`) : null,
+    ...rejected.map((o) => {
+      const item = o.op.item_key ? label(o.op.checklist_id, o.op.item_key) : null;
+      return h("li", { class: `card attention${o.seen ? " seen" : ""}`, dataset: { seq: o.seq } },
+        h("p", { class: "title" }, describeOp(o.op, () => item)),
+        o.op.value !== undefined ? h("p", {}, `Waarde: ${valueLabel(lookup(o.op.checklist_id, o.op.item_key), o.op.value)}`) : null,
         h("p", { class: "error" }, o.problem?.detail ?? o.problem?.title ?? "De server heeft deze wijziging geweigerd."),
         o.op.checklist_id ? h("p", {}, h("a", { href: `#/checklist/${o.op.checklist_id}` }, "Naar de checklist")) : null,
-        o.seen ? h("p", { class: "meta" }, "Gezien") : h("button", { type: "button", class: "secondary", onclick: async () => { await markSeen(o.seq); rerender(); } }, "Gezien"))),
+        o.seen ? h("p", { class: "meta" }, "Gezien") : h("button", { type: "button", class: "secondary", onclick: async () => { await markSeen(o.seq); rerender(); } }, "Gezien"));
+    }),
     ...refused.map((p) =>
       h("li", { class: `card attention${p.withdrawn_at ? " seen" : ""}` },
-        h("p", { class: "title" }, "Foto geweigerd"),
+        h("p", { class: "title" }, p.item_key ? `Foto bij “${label(p.checklist_id, p.item_key)}” geweigerd` : "Foto geweigerd"),
         h("p", { class: "error" }, p.reject_reason ?? "De server heeft deze foto niet geaccepteerd."),
         p.withdrawn_at ? h("p", { class: "meta" }, `Ingetrokken: ${p.withdraw_reason ?? ""}`) : withdrawForm(p))),
   ];
   show(
     h("h1", {}, "Aandacht nodig"),
+    h("h2", {}, "Taken"),
+    taskRows.length ? h("ul", { class: "list", id: "task-list" }, taskRows) : h("p", { class: "empty" }, "Geen teruggestuurde checklists, opmerkingen of conflicten."),
+    h("h2", {}, "Geweigerde wijzigingen"),
     h("p", {}, "Deze wijzigingen heeft de server geweigerd. Ze staan wel in het logboek van de server. Neem ze zo nodig opnieuw op; de rest van je werk wordt gewoon verstuurd."),
     rows.length ? h("ul", { class: "list", id: "attention-list" }, rows) : h("p", { class: "empty" }, "Niets: alles is verwerkt."),
   );
@@ -67,7 +108,7 @@ export async function statusView(onLogout) {
   show(
     h("h1", {}, "Status"),
     h("dl", { class: "facts" },
-      h("dt", {}, "Ingelogd als"), h("dd", {}, user ? `${user.name} (${user.agency})` : "—"),
+      h("dt", {}, "Ingelogd als"), h("dd", {}, user ? `${user.name} (${agencyName(user.agency, agencyMap(await records("agency")))})` : "—"),
       h("dt", {}, "Verbinding"), h("dd", {}, status.online ? "Online" : "Offline"),
       h("dt", {}, "Niet verzonden wijzigingen"), h("dd", {}, String(st.unsent)),
       h("dt", {}, "Foto's nog te uploaden"), h("dd", {}, `${st.photosOpen} (${formatBytes(st.photoBytes)})`),

@@ -146,7 +146,10 @@ export async function submitChecklist(checklistId) {
     const op = submitOp({ seq, opId: uuidv7(), time: clientTime(), checklistId });
     const recs = t.objectStore("records");
     const row = await req(recs.get(["checklist", checklistId]));
-    if (row) recs.put({ ...row, data: { ...row.data, status: "submitted", submitted_locally: true } });
+    // A returned checklist submitted again is no longer "teruggestuurd" on this phone; the
+    // server clears returned_at when it applies the op, and pull confirms it.
+    const resubmit = Boolean(row?.data.returned_at);
+    if (row) recs.put({ ...row, data: { ...row.data, status: "submitted", submitted_locally: true, resubmitted_locally: resubmit || row.data.resubmitted_locally } });
     enqueue(t, op);
     return op;
   });
@@ -182,5 +185,34 @@ export async function markSeen(seq) {
     const s = t.objectStore("outbox");
     const row = await req(s.get(seq));
     if (row) s.put({ ...row, seen: true });
+  });
+}
+
+/** Ids of checklists with any work on this phone or from the server (answers, notes, photos, ops). */
+export async function startedChecklists() {
+  return tx(["answers", "notes", "photos", "outbox"], "readonly", async (t) => {
+    const ids = new Set();
+    for (const key of await req(t.objectStore("answers").getAllKeys())) ids.add(key[0]);
+    for (const store of ["notes", "photos"]) {
+      for (const row of await all(t, store)) ids.add(row.checklist_id);
+    }
+    for (const row of await all(t, "outbox", "state", "pending")) if (row.op.checklist_id) ids.add(row.op.checklist_id);
+    return ids;
+  });
+}
+
+/** Task ids ("comment:<id>", "conflict:<id>") the inspector has marked as seen. */
+export async function seenTasks() {
+  return new Set(await getMeta("seen_tasks", []));
+}
+
+/** Mark a task as seen (it stays visible on its checklist, without the badge). */
+export async function markTaskSeen(id) {
+  return tx(["meta"], "readwrite", async (t) => {
+    const meta = t.objectStore("meta");
+    const row = await req(meta.get("seen_tasks"));
+    const list = new Set(row ? row.value : []);
+    list.add(id);
+    meta.put({ key: "seen_tasks", value: [...list] });
   });
 }

@@ -3,7 +3,8 @@
 // One tab at a time (Web Locks); Background Sync only as an extra.
 
 import { api, DeviceRevoked, HttpError, NetworkError } from "./api.js";
-import { backoffDelay, classifyStatus, retryAfterMs } from "./backoff.js";
+import { backoffDelay, classifyStatus, nextDelay, retryAfterMs } from "./backoff.js";
+import { clientState, stateReportDue } from "./clientstate.js";
 import { resendBatch } from "./ops.js";
 import { getMeta, outbox, patchPhoto, photos, putRecord, records, setMeta } from "./store.js";
 import { applyPullPage, applyPushResults, pendingOps, purgeRetained } from "./syncstore.js";
@@ -52,14 +53,19 @@ async function push() {
   let lastExpected = null;
   for (let round = 0; round < 50; round++) {
     const { from, ops, gap } = await nextBatch();
-    if (ops.length === 0 && gap === null) {
-      if (from === null) return;
-      await setMeta({ resend_from: null }); // everything held has been re-sent
-      continue;
+    const report = ops.length === 0 && gap === null;
+    if (report) {
+      if (from !== null) {
+        await setMeta({ resend_from: null }); // everything held has been re-sent
+        continue;
+      }
+      // Nothing to send: still report the phone's state, at most once a minute.
+      if (round > 0 || !stateReportDue(await getMeta("state_reported_at"))) return;
     }
-    const body = { device_id: deviceId, schema_version: 1, ops };
+    const body = { device_id: deviceId, schema_version: 1, ops, client_state: await clientState() };
     if (gap) body.gap = gap; // seqs this device no longer holds (retention window passed)
     const resp = await api("/api/v1/sync/push", { method: "POST", body });
+    await setMeta({ state_reported_at: Date.now() });
     await checkEpoch(resp.epoch, resp.last_seq);
     await applyPushResults(resp.results ?? []);
     if (resp.missing_blobs?.length) {
@@ -76,6 +82,7 @@ async function push() {
       await setMeta({ resend_from: resp.expected_seq });
       continue;
     }
+    if (report) return;
     if (from !== null) {
       await setMeta({ resend_from: (ops.length ? ops.at(-1).seq : gap.to) + 1 });
       continue;
@@ -158,16 +165,22 @@ async function runOnce() {
       return;
     }
     status.failures += 1;
-    let retryable = true;
-    if (err instanceof NetworkError) status.online = false;
-    else if (err instanceof HttpError) {
+    let kind = "retry";
+    const tusStatus = err?.originalRequest ? err.originalResponse?.getStatus?.() ?? 0 : null;
+    if (err instanceof NetworkError || tusStatus === 0) {
+      status.online = false;
+      kind = "network";
+      status.error = "De server is niet bereikbaar (geen netwerk of de server is uit).";
+    } else if (err instanceof HttpError) {
       status.online = true;
-      retryable = classifyStatus(err.status) === "retry";
+      kind = classifyStatus(err.status) === "retry" ? "retry" : "permanent";
       if (err.status === 401) emit("login-needed");
+      status.error = err.problem?.title ? `${err.problem.title}${err.problem.detail ? `: ${err.problem.detail}` : ""}` : `De server antwoordde met fout ${err.status}.`;
+    } else {
+      status.error = "Synchroniseren is onderbroken door een fout in de app; het wordt opnieuw geprobeerd.";
     }
-    status.error = err.message;
-    const hinted = err instanceof HttpError ? retryAfterMs(err.headers?.get?.("Retry-After")) : null;
-    schedule(hinted ?? (retryable ? backoffDelay(status.failures) : backoffDelay(status.failures + 3)));
+    const retryAfter = err instanceof HttpError ? retryAfterMs(err.headers?.get?.("Retry-After")) : null;
+    schedule(nextDelay({ failures: status.failures, kind, visible: document.visibilityState === "visible", retryAfter }));
   } finally {
     status.syncing = false;
     emit("status", status);
@@ -216,6 +229,7 @@ export function syncSoon() {
 /** Wire the triggers; call once after login. */
 export function startSyncLoop() {
   window.addEventListener("online", () => syncNow("online"));
+  window.addEventListener("focus", () => syncNow("focus"));
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") syncNow("visible");
   });

@@ -127,6 +127,10 @@ async function evict(t, ch, now = Date.now()) {
   for (const p of photos) if (keep.has(p.id)) t.objectStore("photos").put({ ...p, evicted: true, evicted_at: p.evicted_at ?? now });
   const hide = new Set(plan.outbox);
   for (const o of outbox) if (hide.has(o.seq)) t.objectStore("outbox").put({ ...o, evicted: true });
+  // Tombstones, so a screen can say why the work left the phone ("deze zaak is afgesloten").
+  for (const [kind, id] of plan.records) {
+    if (kind === "checklist" || kind === "inspection") t.objectStore("records").put({ kind: "gone", id, rev: ch.rev, data: { id, case_id: scope.caseId, reason: d.reason ?? null } });
+  }
 }
 
 /** Forget acked ops and verified photo bytes older than the retention window; of evicted

@@ -105,3 +105,9 @@ def progress(
         else:
             done += _answered(item, answers.get(item.key))
     return Progress(done, total)
+
+
+def required_count(template: Template, answers: Mapping[str, Any]) -> int:
+    """How many of the items shown for these answers are required."""
+    shown = visible_keys(template, answers)
+    return sum(1 for item in template.items() if item.key in shown and item.required)

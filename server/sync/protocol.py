@@ -182,14 +182,46 @@ class PushResponse(msgspec.Struct):
     epoch: int
 
 
+RECORD_KINDS = (
+    "template, case, inspection, checklist, answer, note, photo, conflict, comment, release, "
+    "agency, evict"
+)
+
+
 class Record(msgspec.Struct):
     """One record of a pull: the latest state of an entity."""
 
-    kind: str
+    kind: Annotated[
+        str,
+        msgspec.Meta(
+            description=f"One of: {RECORD_KINDS}. New kinds may be added at any time: a "
+            "client ignores kinds it does not know."
+        ),
+    ]
     id: str
     rev: int
     deleted: bool
     data: dict[str, Any]
+
+
+class ChecklistProgress(msgspec.Struct):
+    """``data.progress`` of a ``checklist`` record, computed by the server with the shared
+    completeness rules: ``answered`` of the ``visible`` items hold an answer (photo and
+    signature items: a photo), ``required`` visible items are required and ``missing``
+    things still block submitting. Refreshed once per push that changes the checklist."""
+
+    answered: Annotated[int, msgspec.Meta(ge=0)]
+    visible: Annotated[int, msgspec.Meta(ge=0)]
+    required: Annotated[int, msgspec.Meta(ge=0)]
+    missing: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class AgencyData(msgspec.Struct):
+    """``data`` of an ``agency`` record: the display name of an agency on the reader's cases.
+    Sent before each ``case`` record that names the agency (same ``rev``)."""
+
+    id: str
+    name: str
 
 
 class PullResponse(msgspec.Struct):

@@ -6,6 +6,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scopes, reader_of
 from server.cases.visibility import (
@@ -20,6 +22,7 @@ from server.db.feed import current_epoch
 from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
 from server.sync.loaders import load_by_ids, load_scoped
+from server.sync.progress import checklist_progress, progress_json
 from server.sync.protocol import PullResponse, Record
 from server.sync.records import Entity
 from server.sync.templates import template_by_hash
@@ -92,12 +95,20 @@ class View:
         data = entity.data
         if entity.kind == "case" and not self.reader.is_teamlead:
             data = {k: v for k, v in data.items() if k != "possible_duplicates"}
+        elif entity.kind == "checklist" and data.get("progress") is None:
+            # Not written since progress was introduced: computed now, stored at the next push.
+            found = checklist_progress(self.conn, entity.id)
+            if found is not None:
+                data = {**data, "progress": msgspec.Raw(progress_json(found).encode())}
         return Record(kind=entity.kind, id=entity.id, rev=entity.rev, deleted=False, data=data)
 
 
-def _evict(row: sqlite3.Row) -> Record:
+def _evict(conn: sqlite3.Connection, row: sqlite3.Row) -> Record:
     scope = "checklist" if row["checklist_id"] else "case"
-    data: dict[str, Any] = {"scope": scope, "case_id": row["case_id"] or row["entity_id"]}
+    case_id = row["case_id"] or row["entity_id"]
+    status = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+    reason = "case-closed" if status is not None and status[0] == "closed" else "access-withdrawn"
+    data: dict[str, Any] = {"scope": scope, "case_id": case_id, "reason": reason}
     if row["checklist_id"]:
         data["checklist_id"] = row["checklist_id"]
     return Record(kind="evict", id=row["entity_id"], rev=row["seq"], deleted=True, data=data)
@@ -123,6 +134,40 @@ def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expans
     if len(page) < room:
         return records, None
     return records, Expansion(exp.seq, exp.case_id, exp.release_id, page[-1].rev)
+
+
+def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Record]:
+    """Put an ``agency`` record (id, display name) before every case record, for each agency
+    the case names, once per page: a client always holds the names of the agencies on its
+    cases. Same ``rev`` as the case record, so a page stays ordered by ``rev``."""
+    wanted = sorted({a for r in records if r.kind == "case" for a in r.data.get("agencies") or []})
+    if not wanted:
+        return records
+    names = {
+        row[0]: row[1]
+        for row in conn.execute(
+            f"SELECT id, name FROM agencies WHERE id IN ({','.join('?' * len(wanted))})", wanted
+        )
+    }
+    out: list[Record] = []
+    sent: set[str] = set()
+    for record in records:
+        if record.kind == "case":
+            for agency_id in record.data.get("agencies") or []:
+                if agency_id in sent or agency_id not in names:
+                    continue
+                sent.add(agency_id)
+                out.append(
+                    Record(
+                        kind="agency",
+                        id=agency_id,
+                        rev=record.rev,
+                        deleted=False,
+                        data={"id": agency_id, "name": names[agency_id]},
+                    )
+                )
+        out.append(record)
+    return out
 
 
 def pull_page(
@@ -170,7 +215,7 @@ def pull_page(
                     exp = Expansion(row["seq"], row["entity_id"], None, 0)
                     break
                 if kind == "evict":
-                    out.append(_evict(row))
+                    out.append(_evict(conn, row))
             else:
                 entity = entities.get((kind, row["entity_id"]))
                 if entity is None or entity.rev != row["seq"] or not view.visible(entity):
@@ -194,7 +239,7 @@ def pull_page(
         "SELECT last_seq FROM devices WHERE id = ?", (principal.device_id,)
     ).fetchone()
     return PullResponse(
-        changes=out,
+        changes=with_agencies(conn, out),
         cursor=encode_cursor(Cursor(cursor.version, epoch, pos, exp)),
         has_more=more,
         last_seq=int(device[0]) if device is not None else 0,

@@ -25,6 +25,7 @@ from server.sync.create_case import create_case
 from server.sync.envelope import RawOp, decode_op, same_op
 from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
 from server.sync.merge import Outcome
+from server.sync.progress import refresh_progress
 from server.sync.protocol import (
     AddNote,
     AmendAnswer,
@@ -89,6 +90,7 @@ class PushUnit:
         self.device_id = envelope.device_id
         self.ops = ops
         self.gap = envelope.gap
+        self.touched: set[str] = set()  # checklists whose progress may have changed
 
     def __call__(self, conn: sqlite3.Connection) -> PushResponse | DomainError:
         principal = self.principal
@@ -254,6 +256,7 @@ class PushUnit:
             counts[result.status] += 1
             results.append(result)
         assert isinstance(ctx.change, ChangeBuffer)
+        refresh_progress(conn, self.touched, ctx.change)
         ctx.change.flush(conn)
         if rows:
             conn.executemany(
@@ -305,6 +308,17 @@ class PushUnit:
         conn.execute("RELEASE op")
         return result
 
+    def _touch(self, conn: sqlite3.Connection, op: Op) -> None:
+        """Note the checklist an applied op changed (its progress is refreshed once)."""
+        checklist_id = getattr(op, "checklist_id", None)
+        if isinstance(op, WithdrawPhoto):
+            row = conn.execute(
+                "SELECT checklist_id FROM photos WHERE id = ?", (op.photo_id,)
+            ).fetchone()
+            checklist_id = row[0] if row is not None else None
+        if isinstance(checklist_id, str):
+            self.touched.add(checklist_id)
+
     def _apply(
         self, conn: sqlite3.Connection, ctx: PushContext, op: RawOp, by_id: dict[str, _Prior]
     ) -> tuple[OpResult, tuple[Any, ...] | None]:
@@ -333,6 +347,7 @@ class PushUnit:
                     slug="op-id-taken",
                 )
             outcome = self._dispatch(conn, ctx, decoded)
+            self._touch(conn, decoded)
         except DomainError as exc:
             problem = exc.problem()
             result = _rejected(op.seq, op_id, problem)

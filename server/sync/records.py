@@ -84,6 +84,7 @@ def _checklist(r: sqlite3.Row) -> Entity:
         )
     }
     data["template"] = f"{r['template_slug']}@{r['template_version']}"
+    data["progress"] = _json(r["progress"])
     return Entity("checklist", r["id"], r["rev"], r["case_id"], r["id"], None, data)
 
 

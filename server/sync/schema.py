@@ -11,7 +11,13 @@ from typing import Any
 
 import msgspec
 
-from server.sync.protocol import PullResponse, PushRequest, PushResponse
+from server.sync.protocol import (
+    AgencyData,
+    ChecklistProgress,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from server.sync.teamlead import CommentRequest, ReleaseRequest, ResolveRequest
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "sync-v1.schema.json"
@@ -22,6 +28,8 @@ ROOTS: tuple[type[Any], ...] = (
     ResolveRequest,
     CommentRequest,
     ReleaseRequest,
+    ChecklistProgress,
+    AgencyData,
 )
 
 

@@ -22,6 +22,7 @@ from server.lib.errors import Conflict, FieldError, Forbidden, NotFound, Unproce
 from server.lib.ids import uuid7
 from server.sync.answers import Write, checked_value, store_answer
 from server.sync.context import ChecklistInfo, PushContext
+from server.sync.progress import refresh_progress
 from server.sync.protocol import AnswerValue, ItemKey, encoder, sorted_encoder
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -159,6 +160,7 @@ def resolve_conflict(
         " resolution = ?, rev = ? WHERE id = ?",
         (principal.user_id, now, encoder.encode(resolution).decode(), rev, conflict_id),
     )
+    refresh_progress(conn, [info.id], record_change)
     log_op(
         conn,
         principal,

@@ -1,5 +1,6 @@
 """A small world for the browser tests: two inspectors and a team lead of one agency, and a
-case with an inspection planned for today whose checklist they share."""
+case with an inspection planned for today whose checklist they share; the police take part
+with their own checklist (an assigned inspector and a team lead)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def _world(conn: sqlite3.Connection) -> World:
     lead = insert_user(conn, "lead", AGENCY, ["teamlead"], "Tessa Leiding")
     insp_a = insert_user(conn, "insp-a", AGENCY, ["inspector"], "Anna Veld")
     insp_b = insert_user(conn, "insp-b", AGENCY, ["inspector"], "Bram Veld")
+    insp_p = insert_user(conn, "insp-p", "politie", ["inspector"], "Piet Politie")
+    insert_user(conn, "lead-p", "politie", ["teamlead"], "Lotte Politie")
     case_id, inspection_id, checklist_id = uuid7(), uuid7(), uuid7()
     subject = Subject(
         address=Address(
@@ -76,7 +79,7 @@ def _world(conn: sqlite3.Connection) -> World:
         scheduled_date=date.today().isoformat(),
         scheduled_time="10:00",
         created_by=lead,
-        inspectors=[insp_a, insp_b],
+        inspectors=[insp_a, insp_b, insp_p],
     )
     insert_checklist(
         conn,

@@ -88,6 +88,6 @@ def test_same_item_conflicts_different_items_do_not(
         page.click("#sync-now")
         comment = page.locator("#block-aantal-aanwezigen .notice-comment")
         comment.wait_for()
-        assert comment.inner_text() == "Teamleider: Tel de aanwezigen opnieuw."
+        assert comment.locator("p").inner_text() == "Teamleider: Tel de aanwezigen opnieuw."
     ctx_a.close()
     ctx_b.close()

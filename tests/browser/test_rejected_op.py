@@ -59,7 +59,9 @@ def test_rejected_op_needs_attention_and_never_blocks(
     item = page.locator("#attention-list li")
     assert item.count() == 1
     text = item.inner_text()
-    assert "indruk" in text and "rampzalig" in text
+    # The item's label, never its internal key.
+    assert "Algemene indruk van het pand" in text and "rampzalig" in text
+    assert "“indruk”" not in text
     assert page.locator("#attention-list .error").inner_text().strip() != ""
     assert page.locator("#block-indruk").count() == 0  # we are on the attention screen
     item.get_by_role("button", name="Gezien").click()

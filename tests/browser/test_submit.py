@@ -65,10 +65,70 @@ def test_submit_then_amend_with_a_reason(browser: Any, world_server: tuple[Serve
     context.close()
 
 
-def test_another_agencys_checklist_is_read_only(
+def _push_as(base_url: str, username: str, ops: list[dict[str, Any]]) -> Any:
+    """Log in as another user's phone and push ops."""
+    from server.lib.ids import uuid7
+    from tests.support import PASSWORD
+
+    device = uuid7()
+    login = {"username": username, "password": PASSWORD, "device_id": device}
+    token = _post(base_url, "/api/v1/auth/login", login)["access_token"]
+    body = {"device_id": device, "schema_version": 1, "ops": ops}
+    return _post(base_url, "/api/v1/sync/push", body, token)
+
+
+def _post(base_url: str, path: str, body: Any, token: str | None = None) -> Any:
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(
+        base_url + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_another_agencys_checklist_shows_metadata_and_released_items_only(
     browser: Any, world_server: tuple[Server, World]
 ) -> None:
+    from server.lib.ids import uuid7
+    from tests.browser.app import api_as
+    from tests.browser.test_accessibility import audit
+
     server, world = world_server
+    pol = world.police_checklist_id
+    ops = [
+        {
+            "op": "set_answer",
+            "op_id": uuid7(),
+            "seq": n,
+            "client_time": "2026-05-04T10:00:00Z",
+            "checklist_id": pol,
+            "item_key": key,
+            "value": value,
+            "base_rev": None,
+        }
+        for n, (key, value) in enumerate(
+            [
+                ("pol-afscherming", ["afgeplakte-ramen"]),
+                ("pol-wapens", "no"),
+                ("pol-advies-burgemeester", "nee"),
+            ],
+            start=1,
+        )
+    ]
+    results = _push_as(server.url, "insp-p", ops)["results"]
+    assert [r["status"] for r in results] == ["applied"] * 3, results
+    api_as(
+        server.url,
+        "lead-p",
+        "POST",
+        f"/api/v1/checklists/{pol}/releases",
+        {"item_keys": ["pol-afscherming"], "basis": "Afstemming in het casusoverleg"},
+    )
+
     context, page = open_app(browser, server.url)
     log_in(page, "insp-a")
     page.click("#today-list a.card-link")
@@ -77,16 +137,26 @@ def test_another_agencys_checklist_is_read_only(
     cards.first.wait_for()
     assert cards.count() == 2
     assert "andere dienst" not in cards.nth(0).inner_text()  # own agency's checklist first
-    assert "andere dienst, alleen lezen" in cards.nth(1).inner_text()
+    police = cards.nth(1).inner_text()
+    assert "Politie Noord-Nederland" in police and "andere dienst, alleen lezen" in police
+    assert "3 van " in police, "the server's progress of the other agency's checklist"
 
     wait_until(
         page,
         """async ([id]) => Boolean(await (await import('/js/store.js')).record('checklist', id))""",
-        [world.police_checklist_id],
+        [pol],
     )
-    open_checklist(page, world.police_checklist_id)
-    assert "politie" in page.inner_text("main .notice-comment")
-    enabled = page.locator("form.checklist input:enabled, form.checklist textarea:enabled")
-    assert enabled.count() == 0
-    assert page.locator("#submit-checklist").count() == 0
+    page.goto(f"/#/checklist/{pol}")
+    page.wait_for_selector("#foreign-facts")
+    facts = page.inner_text("#foreign-facts")
+    assert "Politie Noord-Nederland" in facts and "Nog niet ingediend" in facts
+    assert "3 van " in facts
+    released = page.inner_text("#released-items")
+    assert "Afscherming van het pand" in released
+    assert "Afgeplakte of geblindeerde ramen" in released, "option labels, not keys"
+    assert "Politie-info" not in released and "Wapens" not in released
+    assert page.locator("main input, main textarea, #submit-checklist").count() == 0
+    assert "Notitie toevoegen" not in page.inner_text("main")
+    assert "0 van" not in page.inner_text("main")
+    assert audit(page, "andere-dienst") == []
     context.close()

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from server.checklists.completeness import missing, progress, visible_keys
+from server.checklists.completeness import missing, progress, required_count, visible_keys
 from server.checklists.model import Template, template_decoder
 
 VECTORS: dict[str, Any] = msgspec.json.decode(
@@ -48,3 +48,15 @@ def test_the_vectors_cover_every_rule() -> None:
     conditional = {item.key for item in template.items() if item.visible_if is not None}
     seen = {key for c in cases for key in c["visible"]}
     assert conditional <= seen, "every conditional item is shown by some vector"
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=[c["name"] for c in VECTORS["cases"]])
+def test_required_count_counts_visible_required_items(case: dict[str, Any]) -> None:
+    """Pull's progress.required: the visible items marked required (hidden ones never count)."""
+    template = TEMPLATES[case["template"]]
+    by_key = template.item_map()
+    expected = sum(1 for key in case["visible"] if by_key[key].required)
+    assert required_count(template, case["answers"]) == expected
+    hidden_required = [i for i in template.items() if i.required and i.key not in case["visible"]]
+    if hidden_required:
+        assert expected < sum(1 for i in template.items() if i.required)

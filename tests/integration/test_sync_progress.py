@@ -1,0 +1,146 @@
+"""Pull's protocol additions for the field app: checklist progress computed on the server
+(once per push per checklist) and agency records with display names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.testing import AsyncTestClient
+
+from server.db import Database
+from server.lib.clock import now_iso
+from server.lib.ids import uuid7
+from server.sync.protocol import AgencyData, ChecklistProgress
+from tests.support import login
+from tests.sync_support import pull_all, push, seed_world, set_answer
+
+KNOWN_V1_KINDS = {
+    "template",
+    "case",
+    "inspection",
+    "checklist",
+    "answer",
+    "note",
+    "photo",
+    "conflict",
+    "comment",
+    "release",
+    "evict",
+}
+
+
+def _latest(records: list[dict[str, Any]], kind: str, entity_id: str) -> dict[str, Any]:
+    found = [r for r in records if r["kind"] == kind and r["id"] == entity_id]
+    assert found, f"no {kind} {entity_id}"
+    return found[-1]
+
+
+async def test_checklist_progress_is_refreshed_once_per_push_and_seen_by_other_agencies(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world = await seed_world(db)
+    gem = world.checklists["gemeente-groningen"]
+    anna = await login(client, "anna")
+    bert = await login(client, "bert")
+
+    records, cursor = await pull_all(client, bert)
+    fresh = _latest(records, "checklist", gem)["data"]["progress"]
+    # Nine items, none required, nothing answered yet: computed even before any push.
+    assert fresh == {"answered": 0, "visible": 9, "required": 0, "missing": 0}
+
+    before = await db.read(
+        lambda c: c.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+    )
+    photo = {
+        "op": "attach_photo",
+        "op_id": uuid7(),
+        "seq": 4,
+        "client_time": now_iso(),
+        "photo_id": uuid7(),
+        "checklist_id": gem,
+        "item_key": "foto",
+        "sha256": "b" * 64,
+        "size": 10,
+        "mime": "image/jpeg",
+    }
+    ops = [
+        set_answer(1, gem, "open", "yes"),
+        set_answer(2, gem, "aantal", 3),
+        set_answer(3, gem, "opmerking", "   "),  # blank text is not an answer
+        photo,
+    ]
+    body = (await push(client, anna, ops)).json()
+    assert {r["status"] for r in body["results"]} == {"applied"}
+    checklist_changes = await db.read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM changes WHERE kind = 'checklist' AND entity_id = ? AND seq > ?",
+            (gem, before),
+        ).fetchone()[0]
+    )
+    assert checklist_changes == 1, "one refresh per push and checklist, not one per answer"
+
+    # Another agency's inspector sees the real progress, not the answers.
+    records, cursor = await pull_all(client, bert, cursor)
+    progress = _latest(records, "checklist", gem)["data"]["progress"]
+    assert progress == {"answered": 3, "visible": 9, "required": 0, "missing": 0}
+    msgspec.convert(progress, ChecklistProgress)
+    assert not [r for r in records if r["kind"] == "answer" and r["data"]["checklist_id"] == gem]
+
+    # A push that changes nothing about progress gives the checklist no new revision.
+    body = (await push(client, anna, [set_answer(5, gem, "open", "no")])).json()
+    assert body["results"][0]["status"] == "applied"
+    records, _ = await pull_all(client, bert, cursor)
+    assert [r for r in records if r["kind"] == "checklist"] == []
+
+
+async def test_agency_records_name_every_agency_on_the_readers_cases(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    await seed_world(db)
+    anna = await login(client, "anna")
+    for limit in (500, 1):
+        records, _ = await pull_all(client, anna, limit=limit)
+        agencies = {r["id"]: r["data"] for r in records if r["kind"] == "agency"}
+        assert agencies == {
+            "gemeente-groningen": {"id": "gemeente-groningen", "name": "Gemeente Groningen"},
+            "politie": {"id": "politie", "name": "Politie Noord-Nederland"},
+        }
+        for data in agencies.values():
+            msgspec.convert(data, AgencyData)
+        case_at = next(i for i, r in enumerate(records) if r["kind"] == "case")
+        assert {r["id"] for r in records[:case_at] if r["kind"] == "agency"} == set(agencies)
+        # Agencies that are on no case of this reader are never sent.
+        assert "nvwa" not in agencies
+
+
+async def test_a_client_that_ignores_unknown_kinds_keeps_working(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    """An app written before `agency` and `progress` existed: it skips unknown kinds and
+    unknown fields, and still rebuilds the same state it always did."""
+    world = await seed_world(db)
+    gem = world.checklists["gemeente-groningen"]
+    anna = await login(client, "anna")
+    await push(client, anna, [set_answer(1, gem, "open", "yes")])
+
+    class OldChecklist(msgspec.Struct):
+        id: str
+        inspection_id: str
+        agency_id: str
+        status: str
+        template: str
+
+    records, _ = await pull_all(client, anna, limit=3)
+    assert {"agency"} <= {r["kind"] for r in records} - KNOWN_V1_KINDS
+    state: dict[tuple[str, str], Any] = {}
+    for r in records:
+        if r["kind"] not in KNOWN_V1_KINDS:
+            continue  # what an old app does with a kind it does not know
+        if r["kind"] == "checklist":
+            state[("checklist", r["id"])] = msgspec.convert(r["data"], OldChecklist)
+        else:
+            state[(r["kind"], r["id"])] = r["data"]
+    assert state[("checklist", gem)].status == "open"
+    assert state[("answer", f"{gem}/open")]["value"] == "yes"
+    assert ("case", world.case_id) in state
