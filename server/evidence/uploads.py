@@ -1,9 +1,12 @@
 """The tus upload service: creation, offsets, durable chunks, completion, termination.
 
-Bytes of one upload collect in ``uploads/<id>.bin``. The durable offset is the one in the
-database, written only after the bytes up to it are fsynced; a file longer than that
-(a crash mid-PATCH) is cut back to it before the next append, so an upload always resumes
-from the last acknowledged byte and no byte is stored twice.
+Bytes of one upload collect in ``uploads/<id>.bin``. The offset is the one in the database,
+written only after the bytes up to it are fsynced (and, for a new file, its directory entry),
+so every byte a HEAD answer counts is durable. A PATCH cut off mid-body keeps, fsyncs and
+counts the part that arrived (tus allows it; without a chunk checksum it needs no
+verification), so the client resumes after it. A file longer than the offset (a crash
+mid-PATCH, before the fsync) is cut back to it before the next append, so no byte is stored
+twice and none that is not durable is ever counted.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from server.auth.principal import Principal
 from server.db import Database
 from server.evidence import repository as repo
 from server.evidence.access import may_attach
-from server.evidence.blobstore import is_sha256, write_all
+from server.evidence.blobstore import fsync_dir, is_sha256, write_all
 from server.evidence.errors import (
     TUS_HEADERS,
     ChecksumMismatch,
@@ -258,6 +261,8 @@ class UploadService:
             if buffered or written:
                 await asyncio.to_thread(_flush, fd, pending, hasher, True)
                 written += buffered
+                if upload.offset == 0:  # the first bytes counted: make the file's entry durable
+                    await asyncio.to_thread(fsync_dir, path.parent)
             if (
                 hasher is not None
                 and checksum is not None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import socket
 import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+import pytest
 import requests
 from tusclient.client import TusClient
 
@@ -16,6 +19,7 @@ from tests.evidence_support import (
     LiveServer,
     insert_photo,
     live_server,
+    noisy_jpeg,
     phone_jpeg_8mb,
     photo_row,
     seed_case,
@@ -110,3 +114,62 @@ def test_tuspy_upload_interrupted_and_resumed(settings: Settings, tmp_path: Path
         photo = server.write(lambda c: photo_row(c, photo_id))
         assert photo["state"] == "verified"
         assert (photo["width"], photo["height"]) == (3024, 4032)
+
+
+def test_a_patch_cut_off_mid_body_counts_only_durable_bytes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The part of a PATCH that arrived before the connection dropped is kept and counted,
+    and the offset a HEAD answers is exactly what is fsynced, the file's entry included."""
+    synced: list[tuple[str, int]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    data = noisy_jpeg(1200, 900)
+    with live_server(settings) as server:
+        auth, photo_id = _seed(server, data)
+        tus = {**auth, "Tus-Resumable": "1.0.0"}
+        enc = [base64.b64encode(v.encode()).decode() for v in (photo_id, sha256(data))]
+        created = requests.post(
+            f"{server.url}/api/v1/uploads",
+            headers={
+                **tus,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": f"photo_id {enc[0]},sha256 {enc[1]}",
+            },
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        url = urljoin(server.url, created.headers["Location"])
+        half = len(data) // 2
+        _drop_mid_patch(url, auth, 0, data[:half], len(data))
+        deadline = time.monotonic() + 20
+        while True:  # the server stores what arrived once it notices the drop
+            offset = int(requests.head(url, headers=tus, timeout=30).headers["Upload-Offset"])
+            if offset > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert 0 < offset <= half
+        staging = server.app.state.photos.staging_path(url.rsplit("/", 1)[1])
+        assert (str(staging), offset) in synced, synced
+        assert any(path == str(staging.parent) for path, _ in synced), "directory not fsynced"
+        assert staging.read_bytes()[:offset] == data[:offset]
+
+        rest = requests.patch(
+            url,
+            headers={
+                **tus,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+            },
+            data=data[offset:],
+            timeout=30,
+        )
+        assert rest.status_code == 204, rest.text
+        server.idle()
+        assert server.write(lambda c: photo_row(c, photo_id))["state"] == "verified"
+        assert server.app.state.photos.bytes_received == len(data)
