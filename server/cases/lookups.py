@@ -55,3 +55,27 @@ def known_agencies(conn: sqlite3.Connection, agency_ids: Iterable[str]) -> set[s
         (_json.encode(wanted).decode(),),
     )
     return {r[0] for r in rows}
+
+
+def device_labels(conn: sqlite3.Connection, device_ids: Iterable[str]) -> dict[str, str]:
+    """Device id → label (the id itself when the label is empty); unknown ids are absent."""
+    wanted = [d for d in dict.fromkeys(device_ids) if d]
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        "SELECT id, label FROM devices WHERE id IN (SELECT value FROM json_each(?))",
+        (_json.encode(wanted).decode(),),
+    )
+    return {r[0]: r[1] or r[0] for r in rows}
+
+
+def active_users_with_role(
+    conn: sqlite3.Connection, role: str, agency_id: str | None = None
+) -> list[sqlite3.Row]:
+    """Active users holding ``role`` (optionally of one agency), by name."""
+    return conn.execute(
+        "SELECT u.id, u.name, u.agency_id FROM users u, json_each(u.roles) r"
+        " WHERE r.value = ? AND u.disabled_at IS NULL AND (? IS NULL OR u.agency_id = ?)"
+        " ORDER BY u.name",
+        (role, agency_id, agency_id),
+    ).fetchall()

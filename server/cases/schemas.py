@@ -203,6 +203,7 @@ class ChecklistView(msgspec.Struct):
     notes: list[NoteOut]
     photos: list[PhotoOut]
     returned_at: str | None = None
+    released: list[str] = []
 
 
 class InspectionView(msgspec.Struct):

@@ -34,6 +34,7 @@ from server.cases.visibility import (
     Reader,
     attached_visible,
     full_access,
+    intervention_detail_visible,
     on_case,
     visible_items,
 )
@@ -193,6 +194,7 @@ def _checklist_view(
         notes=notes,
         photos=photos,
         returned_at=row["returned_at"],
+        released=sorted(cl_scope.released),
     )
 
 
@@ -248,7 +250,9 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
             type=r["type"],
             status=r["status"],
             due_date=r["due_date"],
-            description=r["description"],
+            description=r["description"]
+            if intervention_detail_visible(reader, scope, r["agency_id"])
+            else "",
             created_at=r["created_at"],
             updated_at=r["updated_at"],
             rev=r["rev"],

@@ -11,7 +11,7 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 
 from server.lib.errors import DomainError, handle_domain_error, handle_http_exception
-from server.workspace import assets, casefile, login, overview
+from server.workspace import assets, casefile, login, overview, review
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
 PAGES: list[Any] = [
@@ -23,6 +23,12 @@ PAGES: list[Any] = [
     casefile.dossier,
     casefile.change_status,
     casefile.photo,
+    review.return_form,
+    review.return_post,
+    review.release_form,
+    review.release_post,
+    review.conflicts_page,
+    review.resolve,
 ]
 
 
