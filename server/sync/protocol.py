@@ -14,6 +14,7 @@ import msgspec
 from server.cases.subject import Reason, Subject
 from server.lib.errors import Problem
 from server.lib.numbers import SQLITE_INT_MAX
+from server.sync.client_state import ClientState
 
 UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 Uuid7 = Annotated[str, msgspec.Meta(pattern=UUID7_PATTERN, description="UUIDv7 (RFC 9562)")]
@@ -146,6 +147,8 @@ class PushEnvelope(msgspec.Struct):
     schema_version: int
     ops: list[msgspec.Raw]
     gap: Gap | None = None
+    # Decoded leniently on its own (server.sync.client_state); empty when absent.
+    client_state: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
 class PushRequest(msgspec.Struct):
@@ -155,6 +158,7 @@ class PushRequest(msgspec.Struct):
     schema_version: Literal[1]
     ops: Annotated[list[Op], msgspec.Meta(max_length=MAX_OPS)]
     gap: Gap | None = None
+    client_state: ClientState | None = None
 
 
 Status = Literal["applied", "duplicate", "rejected", "conflict"]

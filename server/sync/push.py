@@ -20,6 +20,7 @@ from server.lib.errors import (
 )
 from server.lib.ids import uuid7
 from server.sync.answers import WriteResult, apply_answer
+from server.sync.client_state import decode_client_state, store_client_state
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
 from server.sync.envelope import RawOp, decode_op, same_op
@@ -91,6 +92,7 @@ class PushUnit:
         self.ops = ops
         self.gap = envelope.gap
         self.touched: set[str] = set()  # checklists whose progress may have changed
+        self.client_state = decode_client_state(envelope.client_state, envelope.device_id)
 
     def __call__(self, conn: sqlite3.Connection) -> PushResponse | DomainError:
         principal = self.principal
@@ -125,6 +127,8 @@ class PushUnit:
             return error
         epoch = current_epoch(conn)
         now = now_iso()
+        if self.client_state is not None:
+            store_client_state(conn, self.device_id, self.client_state, now)
         if int(device[3]) < epoch:
             return self._first_after_restore(conn, int(device[2]), epoch, now)
         ctx = PushContext(principal, self.device_id, epoch, now, change=ChangeBuffer(now))
@@ -272,14 +276,15 @@ class PushUnit:
         detail: dict[str, Any] = {"ops": len(self.ops), **counts, "last_seq": last_seq}
         if expected is not None:
             detail["expected_seq"] = expected
-        append(
-            conn,
-            self.principal.actor(),
-            "sync.push",
-            object_type="device",
-            object_id=self.device_id,
-            detail=detail,
-        )
+        if self.ops or self.gap is not None:  # an empty push is a state report: not audited
+            append(
+                conn,
+                self.principal.actor(),
+                "sync.push",
+                object_type="device",
+                object_id=self.device_id,
+                detail=detail,
+            )
         return PushResponse(
             last_seq=last_seq,
             results=results,
