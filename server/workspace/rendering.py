@@ -138,3 +138,15 @@ def public_page(
         media_type="text/html",
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
+
+
+def render_fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
+    """Render part of a page to a string (server-sent events), with the page context."""
+    session = session_of(request)
+    engine = request.app.template_engine
+    assert engine is not None
+    return str(
+        engine.get_template(template).render(
+            me=session.principal, csrf=session.csrf, prefix=PREFIX, partial=True, **context
+        )
+    )

@@ -20,6 +20,7 @@ PAGES: list[Any] = [
     login.login,
     login.logout,
     overview.overview,
+    overview.live,
     casefile.dossier,
     casefile.change_status,
     casefile.photo,

@@ -1,0 +1,183 @@
+"""Read models of the team lead's dashboard: the reader's cases, inspections, duplicates.
+
+Every function takes the ids of cases the reader is on (decided by :func:`visible_scopes`
+through the projection) and only reads; bounded lists keep the query count independent of
+how many cases there are.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import msgspec
+
+from server.cases.scope import candidate_case_ids, load_case_scopes
+from server.cases.visibility import CaseScope, Reader, on_case
+
+_json = msgspec.json.Encoder()
+_ids = msgspec.json.Decoder(list[str])
+
+
+def _id_list(ids: list[str]) -> str:
+    return _json.encode(ids).decode()
+
+
+def visible_scopes(conn: sqlite3.Connection, reader: Reader) -> dict[str, CaseScope]:
+    """Scopes of every case the reader is on (the projection's ``on_case``)."""
+    scopes = load_case_scopes(conn, candidate_case_ids(conn, reader))
+    return {cid: scope for cid, scope in scopes.items() if on_case(reader, scope)}
+
+
+def status_counts(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, int]:
+    """How many of these cases are in each status."""
+    if not case_ids:
+        return {}
+    return {
+        status: n
+        for status, n in conn.execute(
+            "SELECT status, COUNT(*) FROM cases WHERE id IN (SELECT value FROM json_each(?))"
+            " GROUP BY status",
+            (_id_list(case_ids),),
+        )
+    }
+
+
+@dataclass
+class InspectionLine:
+    """One inspection on the dashboard."""
+
+    id: str
+    case_id: str
+    reference: str
+    subject: str
+    scheduled_date: str
+    scheduled_time: str | None
+    status: str
+    inspectors: list[tuple[str, str]] = field(default_factory=list)  # (user id, name)
+    checklists: list[tuple[str, str]] = field(default_factory=list)  # (checklist id, agency)
+
+
+def subject_label(row: sqlite3.Row) -> str:
+    """A one-line label of a case's subject: business name and/or address."""
+    parts: list[str] = []
+    if row["business_name"]:
+        parts.append(row["business_name"])
+    if row["postcode"]:
+        street = " ".join(
+            str(p) for p in (row["street"], row["huisnummer"], row["toevoeging"]) if p
+        )
+        parts.append(", ".join(p for p in (street, row["city"]) if p) or row["postcode"])
+    return " · ".join(parts)
+
+
+def inspections_from(
+    conn: sqlite3.Connection, case_ids: list[str], since: str, limit: int
+) -> list[InspectionLine]:
+    """Inspections of these cases scheduled on or after ``since`` (or still in progress),
+    not cancelled, earliest first; at most ``limit``."""
+    if not case_ids:
+        return []
+    rows = conn.execute(
+        "SELECT i.id, i.case_id, i.scheduled_date, i.scheduled_time, i.status, c.reference,"
+        " c.business_name, c.postcode, c.street, c.huisnummer, c.toevoeging, c.city"
+        " FROM inspections i JOIN cases c ON c.id = i.case_id"
+        " WHERE i.case_id IN (SELECT value FROM json_each(?)) AND i.status != 'cancelled'"
+        " AND (i.scheduled_date >= ? OR i.status = 'in_progress')"
+        " ORDER BY i.scheduled_date, COALESCE(i.scheduled_time, ''), i.id LIMIT ?",
+        (_id_list(case_ids), since, limit),
+    ).fetchall()
+    lines = {
+        r["id"]: InspectionLine(
+            id=r["id"],
+            case_id=r["case_id"],
+            reference=r["reference"],
+            subject=subject_label(r),
+            scheduled_date=r["scheduled_date"],
+            scheduled_time=r["scheduled_time"],
+            status=r["status"],
+        )
+        for r in rows
+    }
+    if not lines:
+        return []
+    ids = _id_list(list(lines))
+    for r in conn.execute(
+        "SELECT ii.inspection_id, u.id, u.name FROM inspection_inspectors ii"
+        " JOIN users u ON u.id = ii.user_id"
+        " WHERE ii.inspection_id IN (SELECT value FROM json_each(?)) ORDER BY u.name",
+        (ids,),
+    ):
+        lines[r[0]].inspectors.append((r[1], r[2]))
+    for r in conn.execute(
+        "SELECT inspection_id, id, agency_id FROM checklists"
+        " WHERE inspection_id IN (SELECT value FROM json_each(?)) ORDER BY agency_id",
+        (ids,),
+    ):
+        lines[r[0]].checklists.append((r[1], r[2]))
+    return list(lines.values())
+
+
+@dataclass(frozen=True)
+class DuplicateLine:
+    """A case flagged as a possible duplicate of other cases the reader is on."""
+
+    case_id: str
+    reference: str
+    subject: str
+    duplicates: tuple[tuple[str, str], ...]  # (case id, reference)
+
+
+def possible_duplicates(
+    conn: sqlite3.Connection, case_ids: list[str], limit: int
+) -> list[DuplicateLine]:
+    """Open cases among ``case_ids`` flagged as possible duplicates, showing only those
+    duplicates that are themselves among ``case_ids`` (cases the reader is on)."""
+    if not case_ids:
+        return []
+    allowed = set(case_ids)
+    rows = conn.execute(
+        "SELECT id, reference, possible_duplicates, business_name, postcode, street,"
+        " huisnummer, toevoeging, city FROM cases"
+        " WHERE id IN (SELECT value FROM json_each(?)) AND possible_duplicates != '[]'"
+        " AND status != 'closed' ORDER BY id DESC LIMIT ?",
+        (_id_list(case_ids), limit * 4),
+    ).fetchall()
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        for dup in _ids.decode(r["possible_duplicates"]):
+            if dup in allowed:
+                wanted[r["id"]].append(dup)
+    refs: dict[str, str] = {}
+    every = sorted({d for dups in wanted.values() for d in dups})
+    if every:
+        refs = dict(
+            conn.execute(
+                "SELECT id, reference FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                (_id_list(every),),
+            ).fetchall()
+        )
+    out = [
+        DuplicateLine(
+            case_id=r["id"],
+            reference=r["reference"],
+            subject=subject_label(r),
+            duplicates=tuple((d, refs[d]) for d in wanted[r["id"]] if d in refs),
+        )
+        for r in rows
+        if wanted.get(r["id"])
+    ]
+    return out[:limit]
+
+
+def case_references(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, str]:
+    """Case id → reference."""
+    if not case_ids:
+        return {}
+    return dict(
+        conn.execute(
+            "SELECT id, reference FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+            (_id_list(case_ids),),
+        ).fetchall()
+    )
