@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from server.admin.common import CliError
-from server.db.backup import BackupError, backup_to, restore_from
+from server.audit.log import SYSTEM, append
+from server.db import backup as storage
+from server.db.backup import BackupError, BackupInfo, RestoreInfo
 from server.settings import Settings
+
+
+def audit_as_system(
+    conn: sqlite3.Connection, action: str, object_id: str, detail: dict[str, Any]
+) -> None:
+    """Record a backup or restore as an event of the system actor."""
+    append(conn, SYSTEM, action, object_type="backup", object_id=object_id, detail=detail)
+
+
+def backup_to(settings: Settings, file: Path, *, overwrite: bool = False) -> BackupInfo:
+    """Back up the data directory into ``file``, audited."""
+    return storage.backup_to(settings, file, audit=audit_as_system, overwrite=overwrite)
+
+
+def restore_from(settings: Settings, file: Path, *, epoch_above: int = 0) -> RestoreInfo:
+    """Restore ``file`` into the data directory, audited in the restored database."""
+    return storage.restore_from(settings, file, audit=audit_as_system, epoch_above=epoch_above)
 
 
 def _human(size: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -24,7 +24,6 @@ from server.lib.errors import (
     Unprocessable,
 )
 from server.lib.ids import is_uuid7
-from server.settings import Settings
 
 BAD_LOGIN = "Gebruikersnaam of wachtwoord onjuist."
 
@@ -39,10 +38,20 @@ def _user_info(row: sqlite3.Row) -> UserInfo:
     )
 
 
+class TokenLifetimes(Protocol):
+    """How long tokens live, in seconds (the app passes its settings)."""
+
+    @property
+    def access_token_ttl(self) -> int: ...
+
+    @property
+    def refresh_token_ttl(self) -> int: ...
+
+
 class AuthService:
     """Authentication against the database of one app."""
 
-    def __init__(self, db: Database, settings: Settings, limiter: LoginLimiter) -> None:
+    def __init__(self, db: Database, settings: TokenLifetimes, limiter: LoginLimiter) -> None:
         self.db = db
         self.settings = settings
         self.limiter = limiter

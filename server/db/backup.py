@@ -25,7 +25,6 @@ from typing import Any, Protocol
 import msgspec
 
 from server import __version__
-from server.audit.log import SYSTEM, append
 from server.db.archive import (
     BLOBS,
     DB_MEMBER,
@@ -43,7 +42,27 @@ from server.db.migrate import available, migrate
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 
-__all__ = ["BackupError", "BackupInfo", "DataPaths", "RestoreInfo", "backup_to", "restore_from"]
+__all__ = [
+    "AuditHook",
+    "BackupError",
+    "BackupInfo",
+    "DataPaths",
+    "RestoreInfo",
+    "backup_to",
+    "restore_from",
+]
+
+
+class AuditHook(Protocol):
+    """Records an audit event in the caller's transaction (storage knows no audit log).
+
+    Called as ``hook(conn, action, object_id, detail)`` with ``action`` ``"backup"`` or
+    ``"restore"`` and the archive's file name as ``object_id``.
+    """
+
+    def __call__(
+        self, conn: sqlite3.Connection, action: str, object_id: str, detail: dict[str, Any]
+    ) -> None: ...
 
 
 class DataPaths(Protocol):
@@ -111,8 +130,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def backup_to(paths: DataPaths, file: Path, *, overwrite: bool = False) -> BackupInfo:
-    """Write a backup of the live database and blobs to ``file`` (safe while serving)."""
+def backup_to(
+    paths: DataPaths, file: Path, *, audit: AuditHook, overwrite: bool = False
+) -> BackupInfo:
+    """Write a backup of the live database and blobs to ``file`` (safe while serving).
+
+    ``audit`` records the backup in the live database once the archive is complete.
+    """
     if not paths.db_path.is_file():
         raise BackupError(f"no database at {paths.db_path}; check SCHOUW_DATA_DIR")
     file = file.absolute()
@@ -181,13 +205,11 @@ def backup_to(paths: DataPaths, file: Path, *, overwrite: bool = False) -> Backu
     conn = _connect(paths.db_path)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        append(
+        audit(
             conn,
-            SYSTEM,
             "backup",
-            object_type="backup",
-            object_id=file.name,
-            detail={"file": str(file), "size": size, "epoch": epoch, "blobs": blobs},
+            file.name,
+            {"file": str(file), "size": size, "epoch": epoch, "blobs": blobs},
         )
         conn.execute("COMMIT")
     finally:
@@ -224,6 +246,7 @@ def _prepare_restored(
     blobs: int,
     *,
     epoch_above: int,
+    audit: AuditHook,
 ) -> tuple[int, int]:
     """Check and upgrade the staged database, give it a new epoch, audit; (old, new) epoch."""
     conn = _connect(db_path)
@@ -247,13 +270,11 @@ def _prepare_restored(
         conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (str(new_epoch),))
         # Partial tus uploads are not in the backup; clients start those uploads again.
         dropped = conn.execute("DELETE FROM uploads WHERE state IN ('open', 'processing')").rowcount
-        append(
+        audit(
             conn,
-            SYSTEM,
             "restore",
-            object_type="backup",
-            object_id=archive.name,
-            detail={
+            archive.name,
+            {
                 "file": str(archive),
                 "backup_created_at": header.get("created_at"),
                 "backup_epoch": backup_epoch,
@@ -269,8 +290,13 @@ def _prepare_restored(
         conn.close()
 
 
-def restore_from(paths: DataPaths, file: Path, *, epoch_above: int = 0) -> RestoreInfo:
+def restore_from(
+    paths: DataPaths, file: Path, *, audit: AuditHook, epoch_above: int = 0
+) -> RestoreInfo:
     """Replace the data directory's database and blobs by a verified backup.
+
+    ``audit`` records the restore inside the restored database, in the transaction that
+    gives it its new epoch.
 
     The new epoch is larger than the backup's, the replaced database's and ``epoch_above``
     (for a restore into an empty data directory: the highest epoch devices may have seen).
@@ -295,7 +321,13 @@ def restore_from(paths: DataPaths, file: Path, *, epoch_above: int = 0) -> Resto
             header, blobs = extract_verified(file, staging)
             previous = _previous_epoch(paths.db_path)
             backup_epoch, new_epoch = _prepare_restored(
-                staging / DB_MEMBER, file, header, previous, blobs, epoch_above=epoch_above
+                staging / DB_MEMBER,
+                file,
+                header,
+                previous,
+                blobs,
+                epoch_above=epoch_above,
+                audit=audit,
             )
             (staging / BLOBS).mkdir(exist_ok=True)
             set_aside = _swap_in(paths, staging)

@@ -22,13 +22,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from server.audit.log import SYSTEM, append
 from server.db import Database
 from server.evidence import repository as repo
 from server.evidence.blobstore import BlobStore
 from server.evidence.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
-from server.settings import Settings
 
 log = logging.getLogger("schouw.evidence")
 
@@ -91,10 +91,26 @@ def _background_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
 
 
+class EvidenceConfig(Protocol):
+    """What the photo processor needs to know (the app passes its settings)."""
+
+    @property
+    def blob_dir(self) -> Path: ...
+
+    @property
+    def upload_dir(self) -> Path: ...
+
+    @property
+    def photo_workers(self) -> int: ...
+
+    @property
+    def max_image_pixels(self) -> int: ...
+
+
 class PhotoProcessor:
     """Owns the photo worker pool and the upload staging directory."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: EvidenceConfig) -> None:
         self.db = db
         self.settings = settings
         self.store = BlobStore(settings.blob_dir)

@@ -7,6 +7,7 @@ import base64
 import binascii
 import sqlite3
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import parse_qs, unquote
 
 from server.audit.log import Actor, append
@@ -23,7 +24,6 @@ from server.partners.clients import (
 from server.partners.errors import bad_token_request, invalid_client, rate_limited
 from server.partners.ratelimit import ClientRateLimiter, Quota
 from server.partners.schemas import TokenResponse
-from server.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +67,29 @@ def parse_form(body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
+class PartnerLimits(Protocol):
+    """Token lifetime, throttle and quota of the partner API (the app passes its settings)."""
+
+    @property
+    def partner_token_ttl(self) -> int: ...
+
+    @property
+    def login_max_failures(self) -> int: ...
+
+    @property
+    def login_window(self) -> int: ...
+
+    @property
+    def partner_rate_limit(self) -> int: ...
+
+    @property
+    def partner_rate_window(self) -> int: ...
+
+
 class TokenService:
     """Issues access tokens; throttles failed attempts and counts every call per client."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: PartnerLimits) -> None:
         self.db = db
         self.settings = settings
         self.failures = LoginLimiter(settings.login_max_failures, settings.login_window)

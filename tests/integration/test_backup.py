@@ -12,9 +12,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from server.admin.backup import backup_to, restore_from
 from server.app import create_app
 from server.db import Database
-from server.db.backup import BackupError, backup_to, restore_from
+from server.db.backup import BackupError
 from server.lib.ids import uuid7
 from server.settings import Settings
 from tests.support import PASSWORD, add_user, login, run_schouw

@@ -16,9 +16,9 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from server.admin.backup import backup_to, restore_from
 from server.app import create_app
 from server.db import Database
-from server.db.backup import backup_to, restore_from
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 from server.settings import Settings
