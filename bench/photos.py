@@ -18,10 +18,8 @@ import json
 import os
 import platform
 import resource
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,15 +31,18 @@ import aiohttp
 import PIL
 from PIL import Image, ImageDraw
 
-from server.checklists.library import publish_library
-from server.db import Database
-from server.db.feed import record_change
-from server.evidence.blobstore import BlobStore
-from server.evidence.processor import Job, check_file, derive_and_install
-from server.lib.clock import now_iso
-from server.lib.ids import uuid7
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # ``python bench/photos.py`` from the repository root
+
+from server.checklists.library import publish_library  # noqa: E402
+from server.db import Database  # noqa: E402
+from server.db.feed import record_change  # noqa: E402
+from server.evidence.blobstore import BlobStore  # noqa: E402
+from server.evidence.processor import Job, check_file, derive_and_install  # noqa: E402
+from server.lib.clock import now_iso  # noqa: E402
+from server.lib.ids import uuid7  # noqa: E402
+from tests.live_server import LiveServer, uvicorn_command  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "photos.json"
 DOC = ROOT / "docs" / "performance.md"
 PROCESS_TARGET = 12.0
@@ -252,29 +253,6 @@ async def _wait_processed(db_path: Path, count: int) -> None:
     raise RuntimeError("processing did not finish")
 
 
-def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SCHOUW_DATA_DIR": str(data_dir), "SCHOUW_PHOTO_WORKERS": "2"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "server.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def bench_uploads(photo: bytes) -> dict[str, Any]:
     """Aggregate tus throughput of 16 concurrent clients against a real uvicorn server."""
     total_rounds = WARMUP_ROUNDS + ROUNDS
@@ -282,27 +260,25 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         ids = await _seed(data_dir, [(_digest(f), len(f)) for f in files])
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        proc = _start_server(data_dir, port)
-        base = f"http://127.0.0.1:{port}"
+        server = LiveServer(
+            data_dir,
+            env={"SCHOUW_PHOTO_WORKERS": "2"},
+            command=lambda port: uvicorn_command(port, "--no-access-log"),
+        )
+        await asyncio.to_thread(server.start)
+        base = server.url
+        pid = server.pid
         rounds: list[dict[str, float]] = []
         try:
-            async with aiohttp.ClientSession() as anon:
-                for _ in range(300):
-                    try:
-                        async with anon.get(f"{base}/health") as resp:
-                            if resp.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        await asyncio.sleep(0.1)
-                async with anon.post(
+            async with (
+                aiohttp.ClientSession() as anon,
+                anon.post(
                     f"{base}/api/v1/auth/login",
                     json={"username": "bench", "password": PASSWORD, "device_id": uuid7()},
-                ) as resp:
-                    token = (await resp.json())["access_token"]
-            idle = _kib(proc.pid, "VmRSS")
+                ) as resp,
+            ):
+                token = (await resp.json())["access_token"]
+            idle = _kib(pid, "VmRSS")
             connector = aiohttp.TCPConnector(limit=CLIENTS)
             async with aiohttp.ClientSession(
                 headers={"Authorization": f"Bearer {token}"}, connector=connector
@@ -315,13 +291,13 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
                             strict=True,
                         )
                     )
-                    _reset_peak(proc.pid)
-                    before = _kib(proc.pid, "VmRSS")
-                    cpu0, client0 = _cpu_seconds(proc.pid), resource.getrusage(resource.RUSAGE_SELF)
+                    _reset_peak(pid)
+                    before = _kib(pid, "VmRSS")
+                    cpu0, client0 = _cpu_seconds(pid), resource.getrusage(resource.RUSAGE_SELF)
                     start = time.perf_counter()
                     await asyncio.gather(*(_upload(session, base, i, d) for i, d in batch))
                     elapsed = time.perf_counter() - start
-                    cpu1, client1 = _cpu_seconds(proc.pid), resource.getrusage(resource.RUSAGE_SELF)
+                    cpu1, client1 = _cpu_seconds(pid), resource.getrusage(resource.RUSAGE_SELF)
                     await _wait_processed(data_dir / "schouw.db", (r + 1) * CLIENTS)
                     total = sum(len(d) for _, d in batch)
                     rounds.append(
@@ -336,16 +312,11 @@ async def bench_uploads(photo: bytes) -> dict[str, Any]:
                                 2,
                             ),
                             "rss_before_mib": round(before / 1024, 1),
-                            "rss_peak_mib": round(_kib(proc.pid, "VmHWM") / 1024, 1),
+                            "rss_peak_mib": round(_kib(pid, "VmHWM") / 1024, 1),
                         }
                     )
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            await asyncio.to_thread(server.stop)
     rates = [r["mib_per_s"] for r in rounds if not r["warmup"]]
     return {
         "clients": CLIENTS,

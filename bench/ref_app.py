@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 import msgspec
-from litestar import Litestar, Request, Response, post
+from litestar import Litestar, Request, Response, get, post
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ops (op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL,
@@ -101,4 +101,9 @@ def create_app() -> Litestar:
             media_type="application/json",
         )
 
-    return Litestar(route_handlers=[push], lifespan=[lifespan], debug=False)
+    @get("/health")
+    async def health() -> dict[str, str]:
+        """Readiness for the benchmark's server helper."""
+        return {"status": "ok"}
+
+    return Litestar(route_handlers=[push, health], lifespan=[lifespan], debug=False)

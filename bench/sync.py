@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.lib.ids import uuid7  # noqa: E402
+from tests.live_server import LiveServer, uvicorn_command  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "sync.json"
 DOC = ROOT / "docs" / "performance.md"
@@ -200,14 +200,6 @@ def connect_settings(data_dir: Path, connect: Any) -> sqlite3.Connection:
     return result
 
 
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def pinned(cpu: int) -> list[str]:
     """``taskset -c cpu`` when available and the machine has two cores."""
     if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
@@ -215,46 +207,19 @@ def pinned(cpu: int) -> list[str]:
     return []
 
 
-def start_server(factory: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """Start uvicorn on CPU 0 and wait until it accepts connections."""
-    cmd = [
-        *pinned(0),
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        factory,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{factory} did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL as a fallback."""
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def start_server(data_dir: Path, factory: str, env: dict[str, str]) -> LiveServer:
+    """uvicorn on CPU 0 (uvloop, httptools), started and answering /health."""
+    server = LiveServer(
+        data_dir,
+        env=env,
+        command=lambda port: [
+            *pinned(0),
+            *uvicorn_command(
+                port, "--loop", "uvloop", "--http", "httptools", "--no-access-log", factory=factory
+            ),
+        ],
+    )
+    return server.start()
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
@@ -424,9 +389,8 @@ def measure(tmp: Path) -> dict[str, Any]:
     """Run every phase; return the results document."""
     world = seed(tmp / "data", max(LEVELS[-1], 200))
     devices = [{**d, "seq": 1} for d in world["devices"]]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = start_server("server.app:create_app", {"SCHOUW_DATA_DIR": str(tmp / "data")}, port)
+    server = start_server(tmp / "data", "server.app:create_app", {})
+    url = server.url
     results: dict[str, Any] = {"push_closed": {}, "push_open": {}}
     try:
         rss_before = rss_mib(server.pid)
@@ -465,15 +429,16 @@ def measure(tmp: Path) -> dict[str, Any]:
             results["push_open"][str(n)] = out
         results["server_peak_rss_mib"] = rss_mib(server.pid)[1]
     finally:
-        stop(server)
-    ref_port = free_port()
-    ref = start_server("bench.ref_app:create_app", {"REF_DB": str(tmp / "ref.db")}, ref_port)
+        server.stop()
+    ref = start_server(
+        tmp / "ref-data", "bench.ref_app:create_app", {"REF_DB": str(tmp / "ref.db")}
+    )
     try:
         fresh = [{**d, "seq": 1} for d in devices[:64]]
         out = loadgen(
             {
                 "mode": "closed",
-                "url": f"http://127.0.0.1:{ref_port}/push",
+                "url": f"{ref.url}/push",
                 "devices": fresh,
                 "seconds": PHASE_SECONDS,
             }
@@ -481,7 +446,7 @@ def measure(tmp: Path) -> dict[str, Any]:
         out.pop("seqs")
         results["reference_closed_64"] = out
     finally:
-        stop(ref)
+        ref.stop()
     ours = results["push_closed"]["64"]["ops_per_s"]
     results["ratio_to_reference"] = ours / max(1.0, results["reference_closed_64"]["ops_per_s"])
     return results

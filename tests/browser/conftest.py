@@ -3,14 +3,9 @@ and Debian's headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +14,7 @@ import pytest
 
 from server.settings import Settings
 from tests.browser.seed import World, seed
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,64 +31,20 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 390, "height": 844}
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """The real app in a subprocess; ``stop()`` and ``start()`` simulate losing the network."""
+class Server(LiveServer):
+    """The real app in a subprocess (``tests.browser.serve``, which counts tus PATCH bytes);
+    ``stop()`` and ``start()`` simulate losing the network."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.extra_env = env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / "server.log"
+        super().__init__(
+            data_dir,
+            env=env,
+            command=lambda port: [sys.executable, "-m", "tests.browser.serve"],
+        )
 
-    def start(self) -> None:
-        """Start and wait until /health answers."""
-        env = {
-            **os.environ,
-            "SCHOUW_DATA_DIR": str(self.data_dir),
-            "SCHOUW_HOST": "127.0.0.1",
-            "SCHOUW_PORT": str(self.port),
-            **self.extra_env,
-        }
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.browser.serve"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not answer /health within 30 s")
-
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Stop the server by its pid (SIGTERM, then SIGKILL as a fallback)."""
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
+        return super().stop(sig, timeout)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Read the server's database (read-only connection)."""

@@ -6,13 +6,8 @@ gives only ``duplicate`` for acknowledged ops.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,18 +18,12 @@ import pytest
 
 from server.admin.common import connect, write
 from server.settings import Settings
+from tests.live_server import LiveServer, uvicorn_command
 from tests.support import PASSWORD, insert_user, seed_agencies
 from tests.sync_support import add_note, insert_case, publish_test_template, set_answer
 
 KILLS = 20
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Device:
@@ -58,38 +47,6 @@ class Device:
                 item = self.rng.choice(["aantal", "opmerking"])
                 value: Any = seq % 100 if item == "aantal" else f"tekst {seq}"
                 self.ops.append(set_answer(seq, self.checklist, item, value))
-
-
-def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "server.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-    ]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {log.read_text()[-2000:]}")
-    raise AssertionError("server did not start")
 
 
 def _pusher(
@@ -187,11 +144,12 @@ def test_sigkill_never_loses_or_duplicates_acknowledged_ops(tmp_path: Path) -> N
 
     _, _, checklists = write(conn, seed)
     conn.close()
-    env = {**os.environ, "SCHOUW_DATA_DIR": str(settings.data_dir)}
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    proc = _start(env, port, log)
+    server = LiveServer(
+        settings.data_dir,
+        command=lambda port: uvicorn_command(port, "--loop", "uvloop", "--http", "httptools"),
+    )
+    server.start()
+    base = server.url
     devices: list[Device] = []
     from server.lib.ids import uuid7
 
@@ -212,18 +170,15 @@ def test_sigkill_never_loses_or_duplicates_acknowledged_ops(tmp_path: Path) -> N
             thread = threading.Thread(target=_pusher, args=(base, devices, stop, errors))
             thread.start()
             time.sleep(rng.uniform(0.02, 0.4))
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+            server.kill()
             stop.set()
             thread.join(30)
             assert not thread.is_alive()
             assert not errors, errors
             _check_db(settings.db_path, devices)
-            proc = _start(env, port, log)
+            server.start()
             _check_db(settings.db_path, devices)
             _resend_all(base, devices)
         assert all(d.acked >= KILLS for d in devices)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
+        server.stop()

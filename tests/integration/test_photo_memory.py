@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +16,7 @@ from server.db import Database
 from server.lib.ids import uuid7
 from tests.evidence_support import insert_photo, phone_jpeg_8mb, seed_case, sha256, variant
 from tests.integration.test_uploads import meta
+from tests.live_server import LiveServer
 from tests.support import PASSWORD, insert_user, seed_agencies
 
 AGENCY = "gemeente-groningen"
@@ -36,37 +32,9 @@ def _kib(pid: int, field: str) -> int:
     raise AssertionError(f"{field} not in /proc/{pid}/status")
 
 
-def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "server.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _reset_peak(pid: int) -> None:
     """Reset VmHWM to the current VmRSS."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _seed(data_dir: Path, files: list[bytes]) -> list[str]:
@@ -130,33 +98,27 @@ async def test_sixteen_concurrent_uploads_stay_under_128_mib(tmp_path: Path) -> 
     files = [variant(base_jpeg, n) for n in range(UPLOADS + 1)]
     data_dir = tmp_path / "data"
     photo_ids = await _seed(data_dir, files)
-    port = _free_port()
-    env = {**os.environ, "SCHOUW_DATA_DIR": str(data_dir), "SCHOUW_PHOTO_WORKERS": "2"}
-    proc = _start_server(env, port)
-    base = f"http://127.0.0.1:{port}"
+    server = LiveServer(data_dir, env={"SCHOUW_PHOTO_WORKERS": "2"})
+    await asyncio.to_thread(server.start)
+    base = server.url
+    pid = server.pid
     try:
-        async with aiohttp.ClientSession() as anon:
-            for _ in range(300):
-                try:
-                    async with anon.get(f"{base}/health") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-            async with anon.post(
+        async with (
+            aiohttp.ClientSession() as anon,
+            anon.post(
                 f"{base}/api/v1/auth/login",
                 json={"username": "ines", "password": PASSWORD, "device_id": uuid7()},
-            ) as resp:
-                token = (await resp.json())["access_token"]
+            ) as resp,
+        ):
+            token = (await resp.json())["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         async with aiohttp.ClientSession(headers=auth) as session:
-            idle_rss = _kib(proc.pid, "VmRSS")
+            idle_rss = _kib(pid, "VmRSS")
             # One photo first, so the baseline includes a warmed-up worker pool and decoder.
             await _upload(session, base, photo_ids[0], files[0])
             await _verified(session, base, photo_ids[0])
-            baseline = _kib(proc.pid, "VmRSS")
-            _reset_peak(proc.pid)
+            baseline = _kib(pid, "VmRSS")
+            _reset_peak(pid)
             await asyncio.gather(
                 *(
                     _upload(session, base, pid, data)
@@ -164,7 +126,7 @@ async def test_sixteen_concurrent_uploads_stay_under_128_mib(tmp_path: Path) -> 
                 )
             )
             await asyncio.gather(*(_verified(session, base, pid) for pid in photo_ids[1:]))
-            peak = _kib(proc.pid, "VmHWM")
+            peak = _kib(pid, "VmHWM")
         growth_mib = (peak - baseline) / 1024
         print(
             f"\nserver RSS: idle {idle_rss / 1024:.0f} MiB, after one photo"
@@ -178,9 +140,4 @@ async def test_sixteen_concurrent_uploads_stay_under_128_mib(tmp_path: Path) -> 
             digest = sha256(data)
             assert (store / digest[:2] / digest[2:4] / digest).read_bytes() == data
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        await asyncio.to_thread(server.stop)

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.live_server import LiveServer
 from tests.support import run_schouw
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -30,32 +22,14 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-def _wait_for_health(proc: subprocess.Popen[str], base: str) -> tuple[int, bytes]:
-    deadline = time.monotonic() + 60  # a readiness bound, not a timing assertion
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.communicate()}")
-        try:
-            status, _, body = _get(base + "/health")
-            return status, body
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise AssertionError("server did not answer /health")
-
-
 def test_serve_health_openapi_and_clean_sigint(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "SCHOUW_DATA_DIR": str(tmp_path / "data"), "SCHOUW_PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.admin", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    server = LiveServer(
+        tmp_path / "data", command=lambda port: [sys.executable, "-m", "server.admin", "serve"]
     )
-    base = f"http://127.0.0.1:{port}"
+    server.start()
+    base = server.url
     try:
-        status, body = _wait_for_health(proc, base)
+        status, _, body = _get(base + "/health")
         assert status == 200
         health = json.loads(body)
         assert health["status"] == "ok" and health["epoch"] == 1
@@ -73,16 +47,12 @@ def test_serve_health_openapi_and_clean_sigint(tmp_path: Path) -> None:
         assert headers["x-content-type-options"] == "nosniff"  # error responses too
         assert (tmp_path / "data" / "schouw.db").is_file()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            raise AssertionError(f"server did not stop on SIGINT: {err}") from None
-    assert proc.returncode == 0, err
+        code = server.stop(signal.SIGINT)
+    out = server.stdout_path.read_text()
+    err = server.stderr_path.read_text()
+    assert code == 0, err
     assert "Traceback" not in err and "Traceback" not in out
-    assert f"http://127.0.0.1:{port}" in out
+    assert base in out
 
 
 def test_bad_port_exits_2_naming_the_variable(tmp_path: Path) -> None:
