@@ -8,7 +8,7 @@ commit is durable (``synchronous=FULL``).
 
 Reads are synchronous functions too, run on one of several read-only connections. Running a
 whole unit on the connection's thread costs one thread hop instead of one per statement
-(``shared/reference/machine-baseline.md`` §1: ~0.1 ms per await).
+(about 0.1 ms per await on the development machine; see docs/performance.md).
 """
 
 from __future__ import annotations

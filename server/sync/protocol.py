@@ -1,4 +1,4 @@
-"""Sync v1 wire structs (the contract, for client authors: ``docs/sync.md``).
+"""Sync v1 wire structs (the protocol for client authors is ``docs/sync.md``).
 
 The push envelope is decoded strictly; every op is decoded on its own against the tagged
 union :data:`Op`, so one malformed op is rejected without blocking the queue. Unknown
