@@ -33,11 +33,16 @@ from server.cases.schemas import (
 )
 from server.checklists.library import load_dir, publish
 from server.lib.ids import uuid7
+from server.partners.clients import SCOPES
 from server.settings import Settings
 
 # Deliberately public: printed with the demo logins; only ever set on demo users.
 DEMO_PASSWORD = "schouw-demo-2026"  # noqa: S105
 DEMO_DEVICE = "demo-seed"
+# The demo partner API client (one agency, every scope); its secret is as public as the above.
+DEMO_CLIENT_NAME = "Demo-koppeling Gemeente Groningen"
+DEMO_CLIENT_AGENCY = "gemeente-groningen"
+DEMO_CLIENT_SECRET = "schouw-demo-partner-2026"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,11 @@ def _seed_case(
     return today_count
 
 
+def password_hash_of_client_secret() -> str:
+    """The argon2id hash of the demo client's secret."""
+    return hash_password(DEMO_CLIENT_SECRET)
+
+
 def seed(conn: sqlite3.Connection, today: date, password_hash: str) -> DemoSummary:
     """Insert agencies, users, signals and cases (one transaction, the caller's)."""
     publish(conn, load_dir())
@@ -144,6 +154,14 @@ def seed(conn: sqlite3.Connection, today: date, password_hash: str) -> DemoSumma
     today_count = sum(_seed_case(conn, people, case, today) for case in CASES)
     for username, body in SIGNALS:
         service.create_signal(conn, people[username], msgspec.convert(body, SignalCreate))
+    auth_repository.insert_client(
+        conn,
+        uuid7(),
+        name=DEMO_CLIENT_NAME,
+        agency_id=DEMO_CLIENT_AGENCY,
+        secret_hash=password_hash_of_client_secret(),
+        scopes=list(SCOPES),
+    )
     append(conn, SYSTEM, "demo.seed", detail={"cases": len(CASES), "users": len(USERS)})
     return DemoSummary(users=len(USERS), cases=len(CASES), inspections_today=today_count)
 
@@ -160,6 +178,12 @@ def print_logins(conn: sqlite3.Connection) -> None:
         roles = ", ".join(msgspec.json.decode(r["roles"]))
         print(f"{r['username']:<12} {r['name']:<22} {r['agency_id']:<26} {roles}")
     print(f"\nWachtwoord voor alle demo-gebruikers: {DEMO_PASSWORD}")
+    for client in auth_repository.list_clients(conn):
+        if client["name"] == DEMO_CLIENT_NAME and client["revoked_at"] is None:
+            print(
+                f"\nPartner-API ({client['agency_id']}, alle scopes): /api/partner/v1\n"
+                f"  client id: {client['id']}\n  geheim:    {DEMO_CLIENT_SECRET}"
+            )
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
