@@ -173,3 +173,52 @@ def case_links(conn: sqlite3.Connection, reader: Reader, case_id: str) -> list[C
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A possible duplicate the reader is on: open cases about the same business or address."""
+
+    id: str
+    reference: str
+    status: str
+    subject: str
+
+
+def duplicate_candidates(conn: sqlite3.Connection, reader: Reader, case_id: str) -> list[Candidate]:
+    """Cases flagged as possible duplicates of this one, or that flag this one, that the
+    reader is on (others are never mentioned)."""
+    row = conn.execute("SELECT possible_duplicates FROM cases WHERE id = ?", (case_id,)).fetchone()
+    if row is None:
+        return []
+    ids = set(msgspec.json.decode(row[0]))
+    ids |= {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.id FROM cases c, json_each(c.possible_duplicates) d WHERE d.value = ?",
+            (case_id,),
+        )
+    }
+    ids.discard(case_id)
+    scopes = load_case_scopes(conn, sorted(ids))
+    visible = [i for i in sorted(ids) if i in scopes and on_case(reader, scopes[i])]
+    if not visible:
+        return []
+    rows = conn.execute(
+        "SELECT id, reference, status, business_name, kvk, street, huisnummer, toevoeging,"
+        " postcode, city FROM cases WHERE id IN (SELECT value FROM json_each(?))"
+        " ORDER BY reference",
+        (msgspec.json.encode(visible).decode(),),
+    ).fetchall()
+    out: list[Candidate] = []
+    for r in rows:
+        parts = []
+        if r["business_name"]:
+            parts.append(r["business_name"] + (f" (KvK {r['kvk']})" if r["kvk"] else ""))
+        if r["postcode"]:
+            parts.append(
+                f"{r['street'] or ''} {r['huisnummer']}{r['toevoeging'] or ''}, "
+                f"{r['postcode']} {r['city'] or ''}".strip()
+            )
+        out.append(Candidate(r["id"], r["reference"], r["status"], " · ".join(parts)))
+    return out

@@ -34,7 +34,7 @@ from server.cases.visibility import (
     Reader,
     attached_visible,
     full_access,
-    intervention_detail_visible,
+    intervention_description_visible,
     on_case,
     visible_items,
 )
@@ -251,7 +251,7 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
             status=r["status"],
             due_date=r["due_date"],
             description=r["description"]
-            if intervention_detail_visible(reader, scope, r["agency_id"])
+            if intervention_description_visible(reader, scope, r["agency_id"])
             else "",
             created_at=r["created_at"],
             updated_at=r["updated_at"],

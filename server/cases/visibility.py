@@ -210,9 +210,3 @@ def leads_agency_on_case(reader: Reader, case: CaseScope, agency_id: str) -> boo
         and agency_id in case.agencies
         and on_case(reader, case)
     )
-
-
-def intervention_detail_visible(reader: Reader, case: CaseScope, agency_id: str) -> bool:
-    """An intervention's description: only its own agency (type, status and dates: everyone
-    on the case)."""
-    return on_case(reader, case) and reader.agency_id == agency_id

@@ -96,3 +96,9 @@ def get_template(conn: sqlite3.Connection, slug: str, version: int) -> Template 
         "SELECT body FROM templates WHERE slug = ? AND version = ?", (slug, version)
     ).fetchone()
     return template_decoder.decode(row[0]) if row is not None else None
+
+
+def template_refs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every published template as ``(slug@version, title)``, by slug and version."""
+    rows = conn.execute("SELECT slug, version, title FROM templates ORDER BY slug, version")
+    return [(f"{r[0]}@{r[1]}", r[2]) for r in rows]

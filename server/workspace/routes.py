@@ -11,7 +11,7 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 
 from server.lib.errors import DomainError, handle_domain_error, handle_http_exception
-from server.workspace import assets, casefile, login, overview, review
+from server.workspace import assets, casefile, caselead, login, overview, review
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
 PAGES: list[Any] = [
@@ -30,6 +30,14 @@ PAGES: list[Any] = [
     review.release_post,
     review.conflicts_page,
     review.resolve,
+    caselead.interventions,
+    caselead.intervention_add,
+    caselead.intervention_update,
+    caselead.close_form,
+    caselead.close_post,
+    caselead.duplicates,
+    caselead.duplicate_link,
+    caselead.duplicate_unlink,
 ]
 
 
