@@ -22,6 +22,8 @@ const SHELL = [
   "/js/items.js",
   "/js/login.js",
   "/js/model.js",
+  "/js/newcase.js",
+  "/js/onsite.js",
   "/js/ops.js",
   "/js/screens.js",
   "/js/store.js",

@@ -5,6 +5,7 @@ import { checklistView, inspectionView } from "./checklist.js";
 import { formatBytes, handInState } from "./handin.js";
 import { deleteDb } from "./idb.js";
 import { loginView } from "./login.js";
+import { newInspectionView } from "./onsite.js";
 import { attentionView, statusView } from "./screens.js";
 import { getMeta, outbox, photos, records, seenTasks } from "./store.js";
 import { events, startSyncLoop, status, syncNow } from "./sync.js";
@@ -36,6 +37,7 @@ async function route() {
   if (name === "controle" && id) await inspectionView(id);
   else if (name === "checklist" && id) await checklistView(id);
   else if (name === "aandacht") await attentionView(route);
+  else if (name === "nieuw") await newInspectionView();
   else if (name === "status") await statusView(logout);
   else await todayView();
   await refreshBar();

@@ -67,6 +67,20 @@ export function withdrawPhotoOp({ seq, opId, time, photoId, reason }) {
   return { ...base("withdraw_photo", seq, opId, time), photo_id: photoId, reason };
 }
 
+/** create_case: a business or address found on site becomes a case with an inspection
+ * assigned to the creator and one checklist of the creator's agency. */
+export function createCaseOp({ seq, opId, time, caseId, inspectionId, checklistId, template, subject, reason }) {
+  return {
+    ...base("create_case", seq, opId, time),
+    case_id: caseId,
+    inspection_id: inspectionId,
+    checklist_id: checklistId,
+    template,
+    subject,
+    reason,
+  };
+}
+
 /** submit_checklist: locks the checklist; later changes are amendments. */
 export function submitOp({ seq, opId, time, checklistId }) {
   return { ...base("submit_checklist", seq, opId, time), checklist_id: checklistId };

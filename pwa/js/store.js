@@ -1,7 +1,7 @@
 // Local data: every edit and its outbox op are written in ONE durable transaction.
 
 import { all, req, tx } from "./idb.js";
-import { answerOp, clientTime, noteOp, photoOp, submitOp, withdrawPhotoOp } from "./ops.js";
+import { answerOp, clientTime, createCaseOp, noteOp, photoOp, submitOp, withdrawPhotoOp } from "./ops.js";
 import { uuidv7 } from "./uuid.js";
 
 /** One meta value (or `fallback`). */
@@ -214,5 +214,26 @@ export async function markTaskSeen(id) {
     const list = new Set(row ? row.value : []);
     list.add(id);
     meta.put({ key: "seen_tasks", value: [...list] });
+  });
+}
+
+/**
+ * An inspection started on site: the case, inspection and checklist records the server will
+ * create, and the create_case op, in one transaction. The inspector can fill the checklist at
+ * once (offline too); pull later replaces the records with the server's.
+ */
+export async function saveNewCase({ user, template, subject, reason, now = new Date() }) {
+  return tx(["records", "outbox", "meta"], "readwrite", async (t) => {
+    const seq = await allocSeq(t);
+    const [caseId, inspectionId, checklistId] = [uuidv7(), uuidv7(), uuidv7()];
+    const op = createCaseOp({ seq, opId: uuidv7(), time: clientTime(now), caseId, inspectionId, checklistId, template, subject, reason });
+    const day = clientTime(now).slice(0, 10);
+    const recs = t.objectStore("records");
+    const local = { created_locally: true };
+    recs.put({ kind: "case", id: caseId, rev: 0, data: { id: caseId, reference: null, status: "planned", subject: { address: subject.address ?? null, business: subject.business ?? null }, reason, agencies: [user.agency], ...local } });
+    recs.put({ kind: "inspection", id: inspectionId, rev: 0, data: { id: inspectionId, case_id: caseId, scheduled_date: day, scheduled_time: clientTime(now).slice(11, 16), status: "in_progress", inspectors: [user.id], ...local } });
+    recs.put({ kind: "checklist", id: checklistId, rev: 0, data: { id: checklistId, inspection_id: inspectionId, case_id: caseId, agency_id: user.agency, status: "open", template, ...local } });
+    enqueue(t, op);
+    return { op, caseId, inspectionId, checklistId };
   });
 }

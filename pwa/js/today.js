@@ -42,7 +42,7 @@ function card(entry, names, today, { showDate = false } = {}) {
       h("span", { class: "time" }, when),
       h("span", { class: "title" }, name || addressLine(c)),
       name ? h("span", { class: "address" }, addressLine(c)) : null,
-      h("span", { class: "meta" }, [c.reference, agencies(c, entry.checklists, names).join(", ")].filter(Boolean).join(" · ")),
+      h("span", { class: "meta" }, [c.reference ?? (c.created_locally ? "nieuw ter plaatse, nog geen dossiernummer" : null), agencies(c, entry.checklists, names).join(", ")].filter(Boolean).join(" · ")),
       badges(entry),
     ),
   );

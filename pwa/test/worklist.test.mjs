@@ -111,3 +111,38 @@ test("storage sizes use GB and Dutch number formatting", () => {
   assert.equal(formatBytes(10241.1 * 1024 * 1024), "10,0 GB");
   assert.equal(formatBytes(1500 * 1024 ** 3), "1.500,0 GB");
 });
+
+import { checkNewCase, normalisePostcode, templatesFor } from "../js/newcase.js";
+import { createCaseOp } from "../js/ops.js";
+
+const GOOD = { postcode: "9711 lm", huisnummer: "12", toevoeging: "a", street: "Herestraat", city: "Groningen", name: "Shishalounge De Kroon", kvk: "1234 5678", category: "eigen-waarneming", explanation: "Rook en harde muziek gezien", template: "controle-algemeen@1" };
+
+test("a new inspection on site is checked with the server's identifier rules", () => {
+  const ok = checkNewCase(GOOD);
+  assert.deepEqual(ok.errors, {});
+  assert.deepEqual(ok.subject, {
+    address: { postcode: "9711LM", huisnummer: 12, toevoeging: "A", street: "Herestraat", city: "Groningen" },
+    business: { name: "Shishalounge De Kroon", kvk: "12345678" },
+  });
+  assert.deepEqual(ok.reason, { category: "eigen-waarneming", explanation: "Rook en harde muziek gezien" });
+  // Address only, business only.
+  assert.deepEqual(checkNewCase({ ...GOOD, name: "", kvk: "" }).subject.business, undefined);
+  assert.deepEqual(checkNewCase({ ...GOOD, postcode: "", huisnummer: "", toevoeging: "", street: "", city: "" }).errors, {});
+  const bad = checkNewCase({ postcode: "9711 SS", huisnummer: "12b", toevoeging: "abcde", name: "", kvk: "123", category: "gok", explanation: "kort", template: "" });
+  assert.deepEqual(Object.keys(bad.errors).sort(), ["category", "explanation", "huisnummer", "kvk", "name", "postcode", "template", "toevoeging"]);
+  assert.match(bad.errors.postcode, /bestaat niet/);
+  assert.match(checkNewCase({ ...GOOD, huisnummer: "100000" }).errors.huisnummer, /1 tot en met 99999/);
+  assert.match(checkNewCase({ category: "signaal", explanation: "Lang genoeg uitgelegd", template: "x@1" }).errors.postcode, /adres .* of een bedrijf/);
+  assert.equal(normalisePostcode("0123 AB"), null);
+  assert.equal(normalisePostcode(" 1234ab "), "1234AB");
+});
+
+test("create_case carries the subject, reason and template; templates follow the agency kind", () => {
+  const { subject, reason } = checkNewCase(GOOD);
+  const op = createCaseOp({ seq: 4, opId: "o", time: "t", caseId: "c", inspectionId: "i", checklistId: "l", template: "controle-algemeen@1", subject, reason });
+  assert.deepEqual(Object.keys(op).sort(), ["case_id", "checklist_id", "client_time", "inspection_id", "op", "op_id", "reason", "seq", "subject", "template"]);
+  assert.equal(op.op, "create_case");
+  const templates = [{ ref: "a@1", title: "Politie", agency_kinds: ["politie"] }, { ref: "b@1", title: "Algemeen", agency_kinds: ["*"] }, { ref: "c@2", slug: "c", version: 2, title: "APV", agency_kinds: ["gemeente"] }, { ref: "c@1", slug: "c", version: 1, title: "APV", agency_kinds: ["gemeente"] }];
+  assert.deepEqual(templatesFor(templates, "gemeente").map((t) => t.ref), ["b@1", "c@2"], "the newest version only");
+  assert.deepEqual(templatesFor(templates, null).map((t) => t.ref), ["b@1"]);
+});

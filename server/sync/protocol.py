@@ -221,11 +221,13 @@ class ChecklistProgress(msgspec.Struct):
 
 
 class AgencyData(msgspec.Struct):
-    """``data`` of an ``agency`` record: the display name of an agency on the reader's cases.
-    Sent before each ``case`` record that names the agency (same ``rev``)."""
+    """``data`` of an ``agency`` record: the display name of an agency on the reader's cases
+    and its kind (``gemeente``, ``politie``, ``rijk``, …: which templates it uses). Sent
+    before each ``case`` record that names the agency (same ``rev``)."""
 
     id: str
     name: str
+    kind: str
 
 
 class PullResponse(msgspec.Struct):

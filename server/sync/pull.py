@@ -137,16 +137,17 @@ def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expans
 
 
 def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Record]:
-    """Put an ``agency`` record (id, display name) before every case record, for each agency
+    """Put an ``agency`` record (id, display name, kind) before every case record, for each agency
     the case names, once per page: a client always holds the names of the agencies on its
     cases. Same ``rev`` as the case record, so a page stays ordered by ``rev``."""
     wanted = sorted({a for r in records if r.kind == "case" for a in r.data.get("agencies") or []})
     if not wanted:
         return records
     names = {
-        row[0]: row[1]
+        row[0]: (row[1], row[2])
         for row in conn.execute(
-            f"SELECT id, name FROM agencies WHERE id IN ({','.join('?' * len(wanted))})", wanted
+            f"SELECT id, name, kind FROM agencies WHERE id IN ({','.join('?' * len(wanted))})",
+            wanted,
         )
     }
     out: list[Record] = []
@@ -163,7 +164,11 @@ def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Recor
                         id=agency_id,
                         rev=record.rev,
                         deleted=False,
-                        data={"id": agency_id, "name": names[agency_id]},
+                        data={
+                            "id": agency_id,
+                            "name": names[agency_id][0],
+                            "kind": names[agency_id][1],
+                        },
                     )
                 )
         out.append(record)

@@ -103,8 +103,12 @@ async def test_agency_records_name_every_agency_on_the_readers_cases(
         records, _ = await pull_all(client, anna, limit=limit)
         agencies = {r["id"]: r["data"] for r in records if r["kind"] == "agency"}
         assert agencies == {
-            "gemeente-groningen": {"id": "gemeente-groningen", "name": "Gemeente Groningen"},
-            "politie": {"id": "politie", "name": "Politie Noord-Nederland"},
+            "gemeente-groningen": {
+                "id": "gemeente-groningen",
+                "name": "Gemeente Groningen",
+                "kind": "gemeente",
+            },
+            "politie": {"id": "politie", "name": "Politie Noord-Nederland", "kind": "politie"},
         }
         for data in agencies.values():
             msgspec.convert(data, AgencyData)
