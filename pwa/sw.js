@@ -25,6 +25,7 @@ const SHELL = [
   "/js/newcase.js",
   "/js/onsite.js",
   "/js/ops.js",
+  "/js/photometa.js",
   "/js/screens.js",
   "/js/store.js",
   "/js/sync.js",

@@ -3,6 +3,7 @@
 import { sha256Hex, sniffMime, thumbnail } from "./capture.js";
 import { progress, templateItems, validateChecklist, valueLabel, visibleKeys } from "./checklist-logic.js";
 import { renderItem } from "./items.js";
+import { captureTime, locate, positionSoon, readExifTime } from "./photometa.js";
 import { addressLine, agencyMap, agencyName, businessName } from "./model.js";
 import { checklistState, getMeta, markTaskSeen, record, records, saveAnswer, saveNote, savePhoto, seenTasks, submitChecklist } from "./store.js";
 import { syncSoon, templateRef } from "./sync.js";
@@ -171,6 +172,9 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     problem: shownProblems[item.key] ?? null,
     marker: markerFor(item.key, st),
     notices: noticesFor(item, st, seen),
+    onLocate: async () => {
+      if (!(await getMeta("geo_off", false))) locate();
+    },
     onSeen: async (task) => {
       await markTaskSeen(task);
       await rerender();
@@ -212,8 +216,17 @@ export async function checklistView(id, { keepFocus = false } = {}) {
         announce("Dit bestand is geen JPEG-, PNG- of WebP-foto.");
         return;
       }
-      const [sha256, thumb] = await Promise.all([sha256Hex(file), thumbnail(file)]);
-      await savePhoto({ checklistId: id, itemKey: item.key, blob: file, sha256, mime, thumb });
+      // The moment the camera (or gallery) handed the photo over; EXIF wins when present.
+      const returnedAt = new Date();
+      const geoOn = !(await getMeta("geo_off", false));
+      const [sha256, thumb, head, geo] = await Promise.all([
+        sha256Hex(file),
+        thumbnail(file),
+        file.slice(0, 256 * 1024).arrayBuffer(),
+        mime === "image/png" && item.type === "signature" ? null : positionSoon(geoOn),
+      ]);
+      const when = captureTime(mime === "image/jpeg" ? readExifTime(new Uint8Array(head)) : null, returnedAt);
+      await savePhoto({ checklistId: id, itemKey: item.key, blob: file, sha256, mime, thumb, geo, capturedAt: when.at, captureSource: when.source });
       syncSoon();
       announce("Foto opgeslagen op dit toestel.");
       await rerender();

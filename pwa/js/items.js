@@ -58,6 +58,19 @@ function valueControl(item, ctx) {
   }
 }
 
+/** "Gemaakt 21:13 (uit de foto) · locatie ±8 m" — what the photo records and where from. */
+export function photoFacts(p) {
+  const out = [];
+  if (p.captured_at) {
+    const d = new Date(p.captured_at);
+    const time = Number.isNaN(d.getTime()) ? p.captured_at : `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+    out.push(`Gemaakt ${time}${p.capture_source === "exif" ? " (tijd uit de foto)" : p.capture_source === "device" ? " (tijd van de telefoon)" : ""}`);
+  }
+  if (p.geo && Number.isFinite(p.geo.lat)) out.push(`locatie vastgelegd${Number.isFinite(p.geo.accuracy) ? ` (±${Math.round(p.geo.accuracy)} m)` : ""}`);
+  else if (p.capture_source) out.push("geen locatie");
+  return out.join(" · ");
+}
+
 function photoBlock(item, ctx, demanded) {
   const camId = `cam-${item.key}`;
   const galId = `gal-${item.key}`;
@@ -78,6 +91,7 @@ function photoBlock(item, ctx, demanded) {
       p.thumbUrl ? h("img", { src: p.thumbUrl, alt: `Foto bij ${item.label}` }) : h("span", { class: "nothumb" }, "Foto"),
       h("progress", { max: 100, value: p.state === "verified" ? 100 : pct, "aria-label": `Upload ${pct}%` }),
       h("span", { class: "photo-state" }, label),
+      h("span", { class: "photo-meta" }, photoFacts(p)),
     );
   });
   return h(
@@ -86,8 +100,8 @@ function photoBlock(item, ctx, demanded) {
     demanded && !ctx.photos.length ? h("p", { class: "hint", id: `need-${item.key}` }, "Foto verplicht bij dit antwoord.") : null,
     demanded && ctx.photos.length ? h("p", { class: "hint hint-ok", id: `need-${item.key}` }, "Foto toegevoegd: aan de fotoplicht is voldaan.") : null,
     h("div", { class: "actions" },
-      h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => cam.click() }, item.type === "signature" ? "Foto van handtekening" : "Foto maken"),
-      h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => gal.click() }, "Kies uit galerij"),
+      h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => { ctx.onLocate?.(); cam.click(); } }, item.type === "signature" ? "Foto van handtekening" : "Foto maken"),
+      h("button", { type: "button", class: "secondary", disabled: ctx.locked, onclick: () => { ctx.onLocate?.(); gal.click(); } }, "Kies uit galerij"),
     ),
     cam,
     gal,

@@ -4,10 +4,10 @@ import { formatBytes, handInState } from "./handin.js";
 import { describeOp } from "./ops.js";
 import { itemOf, valueLabel } from "./checklist-logic.js";
 import { agencyMap, agencyName } from "./model.js";
-import { getMeta, markSeen, markTaskSeen, outbox, photos, records, seenTasks, withdrawPhoto } from "./store.js";
+import { getMeta, markSeen, markTaskSeen, outbox, photos, records, seenTasks, setMeta, withdrawPhoto } from "./store.js";
 import { status, syncSoon, templateRef } from "./sync.js";
 import { openTasks } from "./worklist.js";
-import { clock, h, show } from "./ui.js";
+import { announce, clock, h, show } from "./ui.js";
 
 const TRIGGERS = {
   start: "app gestart",
@@ -98,6 +98,33 @@ export async function attentionView(rerender) {
   );
 }
 
+const PERMISSION = {
+  granted: "Je hebt de app toegang gegeven tot je locatie.",
+  denied: "Je browser weigert de app je locatie. Foto's krijgen geen plaats.",
+  prompt: "Bij de eerste foto vraagt de telefoon of de app je locatie mag gebruiken.",
+};
+
+/** Whether photos record a place, and the switch to refuse it in the app itself. */
+async function locationBlock() {
+  const off = await getMeta("geo_off", false);
+  let permission = null;
+  try {
+    permission = (await navigator.permissions?.query?.({ name: "geolocation" }))?.state ?? null;
+  } catch {
+    permission = null;
+  }
+  const box = h("input", { type: "checkbox", id: "geo-on", checked: !off });
+  box.addEventListener("change", async () => {
+    await setMeta({ geo_off: !box.checked });
+    announce(box.checked ? "Foto's krijgen weer een plaats als de telefoon die weet." : "Foto's krijgen geen plaats meer.");
+  });
+  return h("section", { "aria-labelledby": "h-geo" },
+    h("h2", { id: "h-geo" }, "Plaats en tijd bij foto's"),
+    h("p", {}, "Bij elke foto legt de app de tijd vast: uit de foto zelf (EXIF) als die erin staat, anders het moment dat de camera de foto aan de app gaf. Als je het toestaat ook de plaats (met de nauwkeurigheid), voor het bewijs. Een foto wacht nooit op de plaats."),
+    h("label", { class: "choice", for: "geo-on" }, box, h("span", {}, "Plaats vastleggen bij foto's")),
+    h("p", { class: "meta", id: "geo-permission" }, off ? "Uitgezet in de app: de app vraagt je locatie niet." : PERMISSION[permission] ?? "De telefoon vraagt bij de eerste foto om toestemming."));
+}
+
 /** Diagnostics and account: unsent work, storage, logout. */
 export async function statusView(onLogout) {
   const st = handInState(await outbox(), await photos());
@@ -117,6 +144,7 @@ export async function statusView(onLogout) {
       h("dt", {}, "Blijvende opslag"), h("dd", {}, persisted ? "Ja" : "Nee (de browser kan gegevens opruimen)"),
       status.trigger ? [h("dt", {}, "Laatste aanleiding"), h("dd", {}, TRIGGERS[status.trigger] ?? status.trigger)] : null,
       status.error ? [h("dt", {}, "Laatste fout"), h("dd", {}, status.error)] : null),
+    await locationBlock(),
     h("h2", {}, "Uitloggen"),
     h("p", {}, st.unsent || st.photosOpen ? "Let op: er staat nog werk op dit toestel dat de server niet heeft." : "Alles staat op de server."),
     h("button", { type: "button", class: "secondary", id: "logout", onclick: onLogout }, "Uitloggen"),

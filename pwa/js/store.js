@@ -112,14 +112,13 @@ export async function saveNote(checklistId, itemKey, text) {
 }
 
 /** Keep the photo's bytes under their sha256, its record and the attach_photo op. */
-export async function savePhoto({ checklistId, itemKey, blob, sha256, mime, thumb, geo }) {
+export async function savePhoto({ checklistId, itemKey, blob, sha256, mime, thumb, geo, capturedAt = new Date().toISOString(), captureSource = "device" }) {
   return tx(["photos", "blobs", "outbox", "meta"], "readwrite", async (t) => {
     const seq = await allocSeq(t);
     const photoId = uuidv7();
-    const capturedAt = new Date().toISOString();
     const op = photoOp({ seq, opId: uuidv7(), time: clientTime(), photoId, checklistId, itemKey, sha256, size: blob.size, mime, capturedAt, geo });
     t.objectStore("blobs").put({ sha256, blob, size: blob.size, mime });
-    t.objectStore("photos").put({ id: photoId, checklist_id: checklistId, item_key: itemKey ?? null, sha256, size: blob.size, mime, thumb, state: "local", uploaded: 0, pending_seq: seq, captured_at: capturedAt, own: true });
+    t.objectStore("photos").put({ id: photoId, checklist_id: checklistId, item_key: itemKey ?? null, sha256, size: blob.size, mime, thumb, state: "local", uploaded: 0, pending_seq: seq, captured_at: capturedAt, capture_source: captureSource, geo: geo ?? null, own: true });
     enqueue(t, op);
     return op;
   });

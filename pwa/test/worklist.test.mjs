@@ -146,3 +146,50 @@ test("create_case carries the subject, reason and template; templates follow the
   assert.deepEqual(templatesFor(templates, "gemeente").map((t) => t.ref), ["b@1", "c@2"], "the newest version only");
   assert.deepEqual(templatesFor(templates, null).map((t) => t.ref), ["b@1"]);
 });
+
+import { captureTime, geoOf, readExifTime } from "../js/photometa.js";
+
+/** A minimal JPEG with an EXIF block (little or big endian) holding DateTimeOriginal. */
+function jpegWithExif(dateTime, offset, little = true) {
+  const entries = [[0x9003, dateTime + "\0"], ...(offset ? [[0x9011, offset + "\0"]] : [])];
+  const sub = 26; // IFD0 at 8: 2 + 12 + 4 = 18 bytes → sub-IFD at 26
+  const dataStart = sub + 2 + entries.length * 12 + 4;
+  const bytes = [];
+  const u16 = (v) => (little ? [v & 255, v >> 8] : [v >> 8, v & 255]);
+  const u32 = (v) => (little ? [v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24] : [v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255]);
+  bytes.push(...(little ? [0x49, 0x49] : [0x4d, 0x4d]), ...u16(42), ...u32(8));
+  bytes.push(...u16(1), ...u16(0x8769), ...u16(4), ...u32(1), ...u32(sub), ...u32(0));
+  bytes.push(...u16(entries.length));
+  let at = dataStart;
+  const data = [];
+  for (const [tag, text] of entries) {
+    bytes.push(...u16(tag), ...u16(2), ...u32(text.length), ...u32(at));
+    data.push(...Array.from(text, (c) => c.charCodeAt(0)));
+    at += text.length;
+  }
+  bytes.push(...u32(0), ...data);
+  const app1 = [..."Exif\0\0"].map((c) => c.charCodeAt(0)).concat(bytes);
+  const len = app1.length + 2;
+  return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, len >> 8, len & 255, ...app1, 0xff, 0xda, 0, 2, 0xff, 0xd9]);
+}
+
+test("the capture time comes from the photo's EXIF, else from the moment the camera returned it", () => {
+  assert.deepEqual(readExifTime(jpegWithExif("2026:05:04 21:13:05", "+02:00")), { dateTime: "2026:05:04 21:13:05", offset: "+02:00" });
+  assert.deepEqual(readExifTime(jpegWithExif("2026:05:04 21:13:05", null, false)), { dateTime: "2026:05:04 21:13:05", offset: null });
+  assert.equal(readExifTime(new Uint8Array([0xff, 0xd8, 0xff, 0xda, 0, 2])), null, "no EXIF");
+  assert.equal(readExifTime(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), null, "not a JPEG");
+  assert.equal(readExifTime(jpegWithExif("0000:00:00 00:00:00", null)).dateTime, "0000:00:00 00:00:00");
+  const returned = new Date("2026-05-04T19:20:00Z");
+  assert.deepEqual(captureTime({ dateTime: "2026:05:04 21:13:05", offset: "+02:00" }, returned), { at: "2026-05-04T21:13:05+02:00", source: "exif" });
+  assert.equal(captureTime({ dateTime: "2026:05:04 21:13:05", offset: null }, returned).source, "exif");
+  assert.match(captureTime({ dateTime: "2026:05:04 21:13:05", offset: null }, returned).at, /^2026-05-04T21:13:05[+-]\d{2}:\d{2}$/);
+  assert.deepEqual(captureTime({ dateTime: "0000:00:00 00:00:00", offset: null }, returned), { at: "2026-05-04T19:20:00.000Z", source: "device" }, "a camera without a clock");
+  assert.deepEqual(captureTime(null, returned), { at: "2026-05-04T19:20:00.000Z", source: "device" });
+});
+
+test("a position is sent with its accuracy, or not at all", () => {
+  assert.deepEqual(geoOf({ coords: { latitude: 53.2192341, longitude: 6.5665021, accuracy: 8.04 } }), { lat: 53.219234, lon: 6.566502, accuracy: 8 });
+  assert.deepEqual(geoOf({ coords: { latitude: 53.2, longitude: 6.5, accuracy: null } }), { lat: 53.2, lon: 6.5 });
+  assert.equal(geoOf(null), null);
+  assert.equal(geoOf({ coords: { latitude: Number.NaN, longitude: 6 } }), null);
+});
