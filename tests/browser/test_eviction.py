@@ -121,7 +121,15 @@ def test_evict_removes_the_case_at_once_and_keeps_only_own_work_hidden(
     page.click("#sync-now")
     wait_until(page, f"async () => ({LOCAL})().then((s) => s.answers.length === 0)")
     after = page.evaluate(LOCAL)
-    assert [r for r in after["records"] if not r.startswith("template:")] == []
+    # Only reference data shared by every case stays (templates, agency names), plus
+    # tombstones that hold ids and the reason only, so a screen can say why the work left.
+    kept = ("template:", "agency:", "gone:")
+    assert [r for r in after["records"] if not r.startswith(kept)] == []
+    tombstones = page.evaluate(
+        "async () => (await import('/js/store.js')).records('gone')"
+        ".then((rows) => rows.map((r) => Object.keys(r).sort()))"
+    )
+    assert tombstones and all(keys == ["case_id", "id", "reason"] for keys in tombstones)
     assert after["answers"] == [] and after["notes"] == []
     assert [p["evicted"] for p in after["photos"]] == [True]
     assert after["photos"][0]["state"] in ("local", "uploading")  # its upload keeps failing
@@ -135,8 +143,10 @@ def test_evict_removes_the_case_at_once_and_keeps_only_own_work_hidden(
     assert "1 wijziging of foto" in page.text_content("#evicted-work")
     assert page.get_attribute("#safe", "data-safe") == "false"
     page.goto("/#/vandaag")
-    page.wait_for_selector("h1:text('Mijn controles')")
+    page.wait_for_selector("h1:text('Mijn werk')")
     assert page.locator("#main a.card-link").count() == 0
+    page.goto(f"/#/checklist/{world.checklist_id}")
+    page.wait_for_selector("h1:text('Checklist niet beschikbaar')")
     page.goto("/#/aandacht")
     page.wait_for_selector("h1:text('Aandacht nodig')")
     assert page.locator("#attention-list li").count() == 0
