@@ -86,3 +86,40 @@ def test_work_acknowledged_after_the_backup_is_resent_after_a_restore(
     assert len(first) == 1 and '"expected_seq":2' in first[0]["detail"]
     assert server.query("SELECT * FROM audit_events WHERE action = 'sync.hole'") == []
     context.close()
+
+
+def test_a_phone_past_its_retention_window_declares_its_gap_and_continues(
+    browser: Any, world_server: tuple[Server, World], tmp_path: Path
+) -> None:
+    """The phone no longer holds the ops the restored server lacks: it says so (a gap in the
+    push envelope, recorded as sync.hole) and its newer work is applied after it."""
+    server, world = world_server
+    context, page = open_app(browser, server.url)
+    log_in(page, "insp-a")
+    open_checklist(page, world.checklist_id)
+    choose(page, "toegang-verleend", "yes")
+    sync_and_wait_safe(page)
+    schouw(server, "backup", str(tmp_path / "backup.tar"))
+    choose(page, "aanwezig-leidinggevende", "yes")
+    fill(page, "aantal-aanwezigen", "7")
+    sync_and_wait_safe(page)
+
+    server.stop()
+    schouw(server, "restore", str(tmp_path / "backup.tar"))
+    # Eight days later: the acknowledged ops have left the phone's retention window.
+    page.evaluate(
+        "async () => (await import('/js/syncstore.js')).purgeRetained(Date.now() + 8 * 86400000)"
+    )
+    assert page.evaluate("async () => (await import('/js/store.js')).outbox()") == []
+    choose(page, "afsluitend-gesprek", "no")  # seq 4, pending
+    server.start()
+
+    page.click("#sync-now")
+    page.wait_for_selector("#safe[data-safe=true]")
+    expected = {"toegang-verleend": "yes", "afsluitend-gesprek": "no"}
+    assert answers(server, world.checklist_id) == expected
+    rows = server.query("SELECT seq, status FROM ops ORDER BY seq")
+    assert [(r["seq"], r["status"]) for r in rows] == [(1, "applied"), (4, "applied")]
+    holes = server.query("SELECT detail FROM audit_events WHERE action = 'sync.hole'")
+    assert [json.loads(r["detail"]) for r in holes] == [{"first_seq": 2, "last_seq": 3, "epoch": 2}]
+    context.close()
