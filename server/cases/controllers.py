@@ -105,12 +105,28 @@ class CaseController(Controller):
         kvk: Filter = None,
         city: Filter = None,
         q: Filter = None,
+        changed_since: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=40,
+                description="only cases with a change at or after this date (YYYY-MM-DD, "
+                "midnight UTC) or time (ISO 8601 with offset)",
+            ),
+        ] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> CasePage:
         """Cases the caller is on, filtered and paged (audited as ``case.search``)."""
         p = principal_of(request)
-        raw = CaseFilters(status=status, agency=agency, postcode=postcode, kvk=kvk, city=city, q=q)
+        raw = CaseFilters(
+            status=status,
+            agency=agency,
+            postcode=postcode,
+            kvk=kvk,
+            city=city,
+            q=q,
+            changed_since=changed_since,
+        )
         filters = raw.normalised()
         page = await database(request).read(
             lambda c: search_cases(c, reader_of(p), filters, cursor, limit)

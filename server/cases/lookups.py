@@ -79,3 +79,8 @@ def active_users_with_role(
         " ORDER BY u.name",
         (role, agency_id, agency_id),
     ).fetchall()
+
+
+def all_agencies(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every agency as ``(id, name)``, by name (reference data, visible to every user)."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM agencies ORDER BY name")]

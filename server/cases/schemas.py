@@ -243,6 +243,7 @@ class CaseSummary(msgspec.Struct):
     created_at: str
     rev: int
     next_inspection: str | None = None
+    changed_at: str | None = None  # when anything in the case last changed
 
 
 class CasePage(msgspec.Struct):

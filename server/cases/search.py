@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import msgspec
 
@@ -13,8 +15,10 @@ from server.cases.schemas import CasePage, CaseSummary
 from server.cases.scope import candidate_case_ids, load_case_scopes
 from server.cases.view import subject_of
 from server.cases.visibility import Reader, on_case
-from server.lib.clock import utc_now
+from server.lib.clock import iso, parse_iso, utc_now
 from server.lib.errors import FieldError, Unprocessable
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _like(text: str | None) -> str | None:
@@ -34,6 +38,7 @@ class CaseFilters:
     kvk: str | None = None
     city: str | None = None
     q: str | None = None
+    changed_since: str | None = None  # ISO 8601 date or time; a date means 00:00 UTC
 
     def normalised(self) -> CaseFilters:
         """Identifiers in their stored form; 422 naming the filter when malformed."""
@@ -52,7 +57,46 @@ class CaseFilters:
             kvk=kvk,
             city=self.city,
             q=self.q,
+            changed_since=_since(self.changed_since) if self.changed_since else None,
         )
+
+
+def _since(text: str) -> str:
+    """``YYYY-MM-DD`` (midnight UTC) or ISO 8601 with an offset, as stored (UTC, ``Z``)."""
+    raw = text.strip()
+    try:
+        if _DATE.fullmatch(raw):
+            return iso(datetime.fromisoformat(raw).replace(tzinfo=UTC))
+        return iso(parse_iso(raw))
+    except ValueError:
+        message = (
+            "gebruik een datum (2026-05-04) of een tijdstip met tijdzone "
+            "(2026-05-04T09:00:00+02:00)"
+        )
+        raise Unprocessable(
+            f"Gewijzigd sinds {raw!r} is geen geldige datum: {message}.",
+            slug="invalid-filter",
+            errors=[FieldError(field="changed_since", message=message)],
+        ) from None
+
+
+def first_change_since(conn: sqlite3.Connection, at: str) -> int:
+    """The first change-feed position written at or after ``at`` (binary search on ``seq``;
+    the feed's times grow with its positions). One past the end when there is none."""
+    lo, hi = conn.execute(
+        "SELECT COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0) FROM changes"
+    ).fetchone()
+    hi += 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = conn.execute(
+            "SELECT seq, at FROM changes WHERE seq >= ? ORDER BY seq LIMIT 1", (mid,)
+        ).fetchone()
+        if row is None or row[1] >= at:
+            hi = mid
+        else:
+            lo = row[0] + 1
+    return int(lo)
 
 
 def _bad_filter(field: str, exc: InvalidIdentifier) -> Unprocessable:
@@ -61,12 +105,44 @@ def _bad_filter(field: str, exc: InvalidIdentifier) -> Unprocessable:
     )
 
 
+Order = Literal["created", "changed"]
+
+
+def _cursor(order: Order, cursor: str | None) -> tuple[int | None, str | None]:
+    """``(last change, id)`` of a keyset cursor; 422 when it is not one of ours."""
+    if cursor is None:
+        return None, None
+    if order == "created":
+        return None, cursor
+    seq, _, case_id = cursor.partition(".")
+    if not seq.isascii() or not seq.isdigit() or not case_id or len(seq) > 18:
+        raise Unprocessable(
+            "De cursor is ongeldig; gebruik next_cursor van de vorige pagina.",
+            slug="invalid-cursor",
+            errors=[FieldError(field="cursor", message="onbekende cursor")],
+        )
+    return int(seq), case_id
+
+
 def search_cases(
-    conn: sqlite3.Connection, reader: Reader, filters: CaseFilters, cursor: str | None, limit: int
+    conn: sqlite3.Connection,
+    reader: Reader,
+    filters: CaseFilters,
+    cursor: str | None,
+    limit: int,
+    *,
+    order: Order = "created",
 ) -> CasePage:
-    """The reader's cases matching ``filters``, newest first, ``limit`` per page."""
+    """The reader's cases matching ``filters``, ``limit`` per page (keyset paging).
+
+    ``order="created"``: newest case first (the REST default). ``order="changed"``: the case
+    with the most recent change anywhere in it (its row, inspections, checklists, answers,
+    photos, …: the change feed) first.
+    """
     candidates = msgspec.json.encode(candidate_case_ids(conn, reader)).decode()
     like = _like(filters.q)
+    after_seq, after_id = _cursor(order, cursor)
+    since = first_change_since(conn, filters.changed_since) if filters.changed_since else None
     params: dict[str, Any] = {
         "candidates": candidates,
         "status": filters.status,
@@ -75,13 +151,24 @@ def search_cases(
         "kvk": filters.kvk,
         "city": filters.city,
         "like": like,
-        "cursor": cursor,
+        "since": since,
+        "after_seq": after_seq,
+        "after_id": after_id,
         "limit": limit + 1,
         "today": utc_now().date().isoformat(),
     }
+    keyset = (
+        " AND (:after_id IS NULL OR c.id < :after_id) ORDER BY c.id DESC"
+        if order == "created"
+        else " AND (:after_seq IS NULL OR last_seq < :after_seq"
+        " OR (last_seq = :after_seq AND c.id < :after_id)) ORDER BY last_seq DESC, c.id DESC"
+    )
     rows = conn.execute(
-        "SELECT c.*, (SELECT MIN(i.scheduled_date) FROM inspections i WHERE i.case_id = c.id"
-        "   AND i.status = 'planned' AND i.scheduled_date >= :today) AS next_inspection"
+        "SELECT * FROM (SELECT c.*, (SELECT MIN(i.scheduled_date) FROM inspections i"
+        "   WHERE i.case_id = c.id AND i.status = 'planned' AND i.scheduled_date >= :today)"
+        "   AS next_inspection,"
+        "   COALESCE((SELECT MAX(ch.seq) FROM changes ch WHERE ch.case_id = c.id), c.rev)"
+        "   AS last_seq"
         " FROM cases c WHERE c.id IN (SELECT value FROM json_each(:candidates))"
         " AND (:status IS NULL OR c.status = :status)"
         " AND (:agency IS NULL OR EXISTS (SELECT 1 FROM case_agencies ca"
@@ -91,12 +178,17 @@ def search_cases(
         " AND (:city IS NULL OR c.city = :city COLLATE NOCASE)"
         " AND (:like IS NULL OR c.business_name LIKE :like ESCAPE '\\'"
         "      OR c.street LIKE :like ESCAPE '\\' OR c.reference LIKE :like ESCAPE '\\')"
-        " AND (:cursor IS NULL OR c.id < :cursor)"
-        " ORDER BY c.id DESC LIMIT :limit",
+        ") c WHERE (:since IS NULL OR last_seq >= :since)" + keyset + " LIMIT :limit",
         params,
     ).fetchall()
     page = rows[:limit]
     scopes = load_case_scopes(conn, [r["id"] for r in page])
+    changed = dict(
+        conn.execute(
+            "SELECT seq, at FROM changes WHERE seq IN (SELECT value FROM json_each(?))",
+            (msgspec.json.encode([r["last_seq"] for r in page]).decode(),),
+        ).fetchall()
+    )
     cases = [
         CaseSummary(
             id=r["id"],
@@ -107,25 +199,13 @@ def search_cases(
             created_at=r["created_at"],
             rev=r["rev"],
             next_inspection=r["next_inspection"],
+            changed_at=changed.get(r["last_seq"]),
         )
         for r in page
         if on_case(reader, scopes[r["id"]])
     ]
-    return CasePage(cases=cases, next_cursor=page[-1]["id"] if len(rows) > limit else None)
-
-
-def count_by_status(conn: sqlite3.Connection, reader: Reader) -> dict[str, int]:
-    """How many of the reader's cases are in each status (only cases the reader is on)."""
-    ids = candidate_case_ids(conn, reader)
-    scopes = load_case_scopes(conn, ids)
-    visible = [cid for cid, scope in scopes.items() if on_case(reader, scope)]
-    counts: dict[str, int] = {}
-    if not visible:
-        return counts
-    for status, n in conn.execute(
-        "SELECT status, COUNT(*) FROM cases WHERE id IN (SELECT value FROM json_each(?))"
-        " GROUP BY status",
-        (msgspec.json.encode(visible).decode(),),
-    ):
-        counts[status] = n
-    return counts
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = last["id"] if order == "created" else f"{last['last_seq']}.{last['id']}"
+    return CasePage(cases=cases, next_cursor=next_cursor)

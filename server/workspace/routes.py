@@ -11,7 +11,7 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 
 from server.lib.errors import DomainError, handle_domain_error, handle_http_exception
-from server.workspace import assets, casefile, caselead, login, overview, review
+from server.workspace import assets, casefile, caselead, caselist, login, overview, review
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
 PAGES: list[Any] = [
@@ -21,6 +21,8 @@ PAGES: list[Any] = [
     login.logout,
     overview.overview,
     overview.live,
+    caselist.case_list,
+    caselist.case_export,
     casefile.dossier,
     casefile.change_status,
     casefile.photo,
