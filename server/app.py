@@ -17,6 +17,7 @@ from server import __version__
 from server.auth.controller import AuthController
 from server.auth.middleware import TokenAuthMiddleware
 from server.auth.ratelimit import LoginLimiter
+from server.auth.refusals import audit_refusal
 from server.auth.service import AuthService
 from server.auth.sessions import SessionService
 from server.cases.routes import ROUTES as CASE_ROUTES
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(TokenAuthMiddleware, exclude=[r"^/api/v1/openapi", r"^/api/partner/"])
         ],
         exception_handlers=exception_handlers(),
+        after_exception=[audit_refusal],
         before_send=[add_security_headers, add_partner_headers],
         template_config=template_config(),
         request_max_body_size=DEFAULT_BODY_LIMIT,

@@ -27,6 +27,7 @@ from server.cases.schemas import (
     AgencyChecklist,
     CaseCreate,
     InspectionPlan,
+    InspectorsChange,
     InterventionCreate,
     SignalCreate,
     StatusChange,
@@ -116,13 +117,24 @@ def _seed_case(
     today_count = 0
     for visit in case.inspections:
         day = today + timedelta(days=visit.day_offset)
+        # Each agency's team lead assigns that agency's own inspectors.
+        staff = [people[u] for u in visit.inspectors]
         plan = InspectionPlan(
             date=day.isoformat(),
             time=visit.time,
             checklists=[AgencyChecklist(agency=a, template=t) for a, t in visit.checklists],
-            inspectors=[people[u].user_id for u in visit.inspectors],
+            inspectors=[p.user_id for p in staff if p.agency_id == lead.agency_id],
         )
         inspection_id = planning.plan_inspection(conn, lead, case_id, plan)
+        assigned = list(plan.inspectors)
+        for agency in dict.fromkeys(p.agency_id for p in staff if p.agency_id != lead.agency_id):
+            agency_lead = next(
+                p for p in people.values() if p.agency_id == agency and p.has_role("teamlead")
+            )
+            assigned += [p.user_id for p in staff if p.agency_id == agency]
+            planning.reassign_inspectors(
+                conn, agency_lead, case_id, inspection_id, InspectorsChange(inspectors=assigned)
+            )
         if visit.day_offset < 0:
             repository.set_inspection_status(conn, case_id, inspection_id, "done")
         today_count += visit.day_offset == 0

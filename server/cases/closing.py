@@ -136,7 +136,7 @@ def close_case(
     conn: sqlite3.Connection, principal: Principal, case_id: str, data: CloseCase
 ) -> CaseResult:
     """Close the case with its result; final. Every phone drops it on its next pull."""
-    scope = case_for_teamlead(conn, principal, case_id)
+    scope = case_for_teamlead(conn, principal, case_id, closed_ok=True)
     if not is_case_lead(reader_of(principal), scope):
         raise Forbidden(
             "Alleen de teamleider van dit dossier kan het sluiten.", slug="not-case-teamlead"

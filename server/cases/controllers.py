@@ -162,7 +162,7 @@ class CaseController(Controller):
             )
         )
         if view is None:
-            raise service.case_not_found(case_id)
+            raise service.case_not_found(case_id).mark_audited()
         return view
 
     @post(

@@ -17,9 +17,9 @@ from server.cases.schemas import (
     InterventionCreate,
     InterventionUpdate,
 )
-from server.cases.scope import load_case_scope
+from server.cases.scope import load_case_scope, reader_of
 from server.cases.service import case_for_teamlead, check_agencies
-from server.cases.visibility import CaseScope, Reader, full_access, on_case
+from server.cases.visibility import CaseScope, Reader, full_access, may_act_for, on_case
 from server.checklists.library import get_template
 from server.lib.errors import FieldError, Forbidden, NotFound, Unprocessable
 from server.lib.ids import uuid7
@@ -59,16 +59,39 @@ def _check_inspectors(
     return list(dict.fromkeys(inspectors))
 
 
+def _check_staffing(
+    conn: sqlite3.Connection, principal: Principal, scope: CaseScope, changed: list[str]
+) -> None:
+    """403 unless the caller may assign or remove every user in ``changed`` (``may_act_for``:
+    only a team lead of the user's own agency staffs that agency's inspectors)."""
+    users = lookups.load_users(conn, changed)
+    reader = reader_of(principal)
+    others = sorted(
+        {
+            users[u]["agency_id"]
+            for u in changed
+            if u in users and not may_act_for(reader, scope, users[u]["agency_id"])
+        }
+    )
+    if others:
+        raise Forbidden(
+            "Alleen teamleiders van de eigen organisatie wijzen inspecteurs van die organisatie "
+            f"toe of halen ze van een controle af ({', '.join(others)}); vraag dat aan een "
+            "teamleider van die organisatie.",
+            slug="other-agency-inspectors",
+        )
+
+
 def plan_inspection(
     conn: sqlite3.Connection, principal: Principal, case_id: str, data: InspectionPlan
 ) -> str:
-    """Plan an inspection with one checklist per agency; return the inspection id."""
-    case_for_teamlead(conn, principal, case_id)
+    """Plan an inspection with one checklist per agency; return the inspection id.
+
+    The caller assigns inspectors of their own agency only; the other agencies' team leads
+    add theirs afterwards (:func:`reassign_inspectors`).
+    """
+    scope = case_for_teamlead(conn, principal, case_id)
     (status,) = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
-    if status == "closed":
-        raise Unprocessable(
-            "Dit dossier is gesloten; plan geen nieuwe controle.", slug="case-closed"
-        )
     scheduled_date = check_date(data.date, "date")
     scheduled_time = check_time(data.time, "time") if data.time is not None else None
     agencies = [c.agency for c in data.checklists]
@@ -91,6 +114,7 @@ def plan_inspection(
             )
         templates.append((entry.agency, slug, version))
     inspectors = _check_inspectors(conn, list(data.inspectors), seen)
+    _check_staffing(conn, principal, scope, inspectors)
     repo.add_case_agencies(conn, case_id, agencies)
     repo.touch_case(conn, case_id)
     inspection_id = uuid7()
@@ -149,6 +173,8 @@ def reassign_inspectors(
         )
     }
     inspectors = _check_inspectors(conn, list(data.inspectors), agencies)
+    current = repo.inspection_inspectors(conn, inspection_id)
+    _check_staffing(conn, principal, before, sorted(current.symmetric_difference(inspectors)))
     added, removed, _ = repo.replace_inspectors(conn, case_id, inspection_id, inspectors)
     after = load_case_scope(conn, case_id) or before  # the case exists: we just changed it
     _record_access_changes(conn, before, after, added, removed)
@@ -209,8 +235,8 @@ def _record_access_changes(
 def _check_intervention_agency(
     conn: sqlite3.Connection, principal: Principal, case_id: str, agency_id: str
 ) -> None:
-    case_for_teamlead(conn, principal, case_id)
-    if agency_id != principal.agency_id:
+    scope = case_for_teamlead(conn, principal, case_id)
+    if not may_act_for(reader_of(principal), scope, agency_id):
         raise Forbidden(
             "Alleen teamleiders van de eigen organisatie leggen interventies van die organisatie "
             "vast.",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from server.cases.scope import case_readers
+from server.cases.scope import users_on_case
 from server.cases.subject import Reason, Subject
 from server.db.feed import ChangeRecorder, record_change
 from server.lib.clock import now_iso
@@ -96,7 +96,7 @@ def set_case_status(
     )
     rev = touch_case(conn, case_id, change)
     if status == "closed":
-        for user_id in case_readers(conn, case_id):
+        for user_id in users_on_case(conn, case_id):
             change(conn, "evict", case_id, case_id=case_id, user_id=user_id)
     return rev
 
@@ -131,20 +131,21 @@ def case_agencies(conn: sqlite3.Connection, case_id: str) -> set[str]:
 def add_case_agencies(conn: sqlite3.Connection, case_id: str, agencies: Iterable[str]) -> list[str]:
     """Add participating agencies; return those newly added (in order).
 
-    Team leads of a newly added agency gain access to the case: each gets a ``grant`` row so
-    their next pull carries the case.
+    Users the projection newly puts on the case (team leads of a newly added agency) get a
+    ``grant`` row each so their next pull carries the case; the same rule as the evict
+    fan-out (:func:`~server.cases.scope.users_on_case`), disabled users included.
     """
     existing = case_agencies(conn, case_id)
     added = [a for a in dict.fromkeys(agencies) if a not in existing]
-    for agency_id in added:
-        conn.execute(
-            "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)", (case_id, agency_id)
-        )
-        for (user_id,) in conn.execute(
-            "SELECT u.id FROM users u, json_each(u.roles) r WHERE u.agency_id = ?"
-            " AND r.value = 'teamlead' AND u.disabled_at IS NULL",
-            (agency_id,),
-        ).fetchall():
+    if not added:
+        return added
+    before = set(users_on_case(conn, case_id))
+    conn.executemany(
+        "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, ?)",
+        [(case_id, agency_id) for agency_id in added],
+    )
+    for user_id in users_on_case(conn, case_id):
+        if user_id not in before:
             record_change(conn, "grant", case_id, case_id=case_id, user_id=user_id)
     return added
 

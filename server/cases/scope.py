@@ -8,7 +8,13 @@ from collections import defaultdict
 import msgspec
 
 from server.auth.principal import Principal
-from server.cases.visibility import CaseScope, ChecklistScope, Reader
+from server.cases.visibility import (
+    CaseScope,
+    ChecklistScope,
+    Reader,
+    on_case,
+    visible_duplicates,
+)
 
 
 def reader_of(principal: Principal) -> Reader:
@@ -74,22 +80,48 @@ def load_case_scopes(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str,
     }
 
 
+def duplicates_for(conn: sqlite3.Connection, reader: Reader, stored: str | bytes) -> list[str]:
+    """A case's stored possible duplicates (JSON list of ids) as ``reader`` may see them."""
+    ids: list[str] = msgspec.json.decode(stored)
+    return visible_duplicates(reader, load_case_scopes(conn, ids).values())
+
+
 def load_case_scope(conn: sqlite3.Connection, case_id: str) -> CaseScope | None:
     """The scope of one case, or None when it does not exist."""
     return load_case_scopes(conn, [case_id]).get(case_id)
 
 
-def case_readers(conn: sqlite3.Connection, case_id: str) -> list[str]:
-    """Users on the case: assigned inspectors, its team lead, team leads of its agencies."""
+def users_on_case(conn: sqlite3.Connection, case_id: str) -> list[str]:
+    """Every user the projection puts on the case (``on_case``), disabled users included.
+
+    The grant and evict fan-outs address exactly these users: disabling a user ends their
+    sessions, not their place on a case, so a re-enabled user's phone still converges.
+    """
+    scope = load_case_scope(conn, case_id)
+    if scope is None:
+        return []
     rows = conn.execute(
-        "SELECT ii.user_id FROM inspection_inspectors ii JOIN inspections i"
+        "SELECT u.id, u.agency_id, u.roles FROM users u WHERE u.id IN ("
+        " SELECT ii.user_id FROM inspection_inspectors ii JOIN inspections i"
         " ON i.id = ii.inspection_id WHERE i.case_id = ?1"
-        " UNION SELECT teamlead_id FROM cases WHERE id = ?1 AND teamlead_id IS NOT NULL"
-        " UNION SELECT u.id FROM users u, json_each(u.roles) r JOIN case_agencies ca"
-        " ON ca.agency_id = u.agency_id WHERE ca.case_id = ?1 AND r.value = 'teamlead'",
+        " UNION SELECT teamlead_id FROM cases WHERE id = ?1"
+        " UNION SELECT u2.id FROM users u2 JOIN case_agencies ca ON ca.agency_id = u2.agency_id"
+        " WHERE ca.case_id = ?1)",
         (case_id,),
     ).fetchall()
-    return sorted(r[0] for r in rows)
+    return sorted(
+        row[0]
+        for row in rows
+        if on_case(
+            Reader(
+                kind="user",
+                agency_id=row[1],
+                user_id=row[0],
+                roles=frozenset(msgspec.json.decode(row[2])),
+            ),
+            scope,
+        )
+    )
 
 
 def candidate_case_ids(conn: sqlite3.Connection, reader: Reader) -> list[str]:

@@ -19,8 +19,8 @@ from server.cases.reference import next_case_reference
 from server.cases.schemas import CaseCreate, SignalCreate, SignalDismiss, SignalOut, StatusChange
 from server.cases.scope import load_case_scope, reader_of
 from server.cases.subject import Subject, normalise_subject
-from server.cases.visibility import CaseScope, on_case
-from server.lib.errors import Conflict, FieldError, NotFound, Unprocessable
+from server.cases.visibility import CaseScope, may_lead, on_case, writes_closed
+from server.lib.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from server.lib.ids import uuid7
 
 _subject_decoder = msgspec.json.Decoder(Subject)
@@ -33,11 +33,28 @@ def case_not_found(case_id: str) -> NotFound:
     )
 
 
-def case_for_teamlead(conn: sqlite3.Connection, principal: Principal, case_id: str) -> CaseScope:
-    """The scope of a case the calling team lead is on (404 otherwise)."""
+def case_closed() -> Conflict:
+    """The one answer of a team-lead action on a closed case (``closed`` is final)."""
+    return Conflict(
+        "Dit dossier is gesloten: wijzigingen worden niet meer aangenomen. Een gesloten dossier "
+        "is definitief; leg nieuw werk vast in een nieuw dossier.",
+        slug="case-closed",
+    )
+
+
+def case_for_teamlead(
+    conn: sqlite3.Connection, principal: Principal, case_id: str, *, closed_ok: bool = False
+) -> CaseScope:
+    """The scope of a case the calling team lead may lead (``may_lead``): 404 when not on it,
+    409 ``case-closed`` once it is closed (unless ``closed_ok``)."""
     scope = load_case_scope(conn, case_id)
-    if scope is None or not on_case(reader_of(principal), scope):
+    reader = reader_of(principal)
+    if scope is None or not on_case(reader, scope):
         raise case_not_found(case_id)
+    if not may_lead(reader, scope):
+        raise Forbidden("Deze actie is alleen voor de rol teamleider.", slug="role-required")
+    if writes_closed(scope) and not closed_ok:
+        raise case_closed()
     return scope
 
 
@@ -203,8 +220,8 @@ def create_case(conn: sqlite3.Connection, principal: Principal, data: CaseCreate
 def change_status(
     conn: sqlite3.Connection, principal: Principal, case_id: str, data: StatusChange
 ) -> None:
-    """Move a case along its lifecycle (422 for an illegal jump)."""
-    case_for_teamlead(conn, principal, case_id)
+    """Move a case along its lifecycle (422 for an illegal jump; closing has its own route)."""
+    case_for_teamlead(conn, principal, case_id, closed_ok=True)
     (current,) = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
     if data.status == "closed" and current != "closed":
         raise Unprocessable(

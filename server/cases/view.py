@@ -26,7 +26,7 @@ from server.cases.schemas import (
     PhotoStates,
     Progress,
 )
-from server.cases.scope import load_case_scope
+from server.cases.scope import duplicates_for, load_case_scope
 from server.cases.subject import Address, Business, Reason, Subject
 from server.cases.visibility import (
     CaseScope,
@@ -272,7 +272,7 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
         created_at=case["created_at"],
         closed_at=case["closed_at"],
         rev=case["rev"],
-        possible_duplicates=msgspec.json.decode(case["possible_duplicates"]),
+        possible_duplicates=duplicates_for(conn, reader, case["possible_duplicates"]),
         inspections=inspections,
         interventions=interventions,
         result=_result_decoder.decode(case["result"]) if case["result"] else None,

@@ -15,6 +15,12 @@ partner client of another participating agency        never       if released  y
 =====================================================  ==========  ===========  ========
 
 A reader not on the case sees nothing of it (the API answers 404).
+
+Who may **write** sits here too, next to the read rule (``may_*``): field writes by the
+assigned inspectors of the owning agency; review (conflicts, comments, releases) by team leads
+of the owning agency; staffing and interventions of agency X by X's team leads; hand-over
+and closing by the case's own team lead. A closed case takes no writes (:func:`writes_closed`).
+**Possible duplicates** name only cases the reader is on (:func:`visible_duplicates`).
 """
 
 from __future__ import annotations
@@ -210,3 +216,41 @@ def leads_agency_on_case(reader: Reader, case: CaseScope, agency_id: str) -> boo
         and agency_id in case.agencies
         and on_case(reader, case)
     )
+
+
+def visible_duplicates(reader: Reader, candidates: Iterable[CaseScope]) -> list[str]:
+    """The possible duplicates the reader may learn of: only cases the reader is on."""
+    return sorted({case.case_id for case in candidates if on_case(reader, case)})
+
+
+def writes_closed(case: CaseScope) -> bool:
+    """True when the case takes no more writes from anyone (``closed`` is final)."""
+    return case.closed
+
+
+def may_write(reader: Reader, checklist: ChecklistScope) -> bool:
+    """Field writes to a checklist (answers, notes, photos and their bytes, submit): an
+    inspector of the owning agency assigned to the checklist's inspection."""
+    return (
+        reader.kind == "user"
+        and "inspector" in reader.roles
+        and reader.agency_id == checklist.agency_id
+        and reader.user_id in checklist.inspectors
+    )
+
+
+def may_review(reader: Reader, case: CaseScope, checklist: ChecklistScope) -> bool:
+    """Resolve conflicts, comment (return to officer), release items: a team lead of the
+    owning agency on the case."""
+    return reader.is_teamlead and reader.agency_id == checklist.agency_id and on_case(reader, case)
+
+
+def may_lead(reader: Reader, case: CaseScope) -> bool:
+    """Plan inspections and move the case along its lifecycle: a team lead on the case."""
+    return reader.is_teamlead and on_case(reader, case)
+
+
+def may_act_for(reader: Reader, case: CaseScope, agency_id: str) -> bool:
+    """Assign or remove agency X's inspectors, record or change X's interventions: a team
+    lead of X on the case."""
+    return may_lead(reader, case) and reader.agency_id == agency_id

@@ -6,17 +6,16 @@ import sqlite3
 
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of, template_sensitivities
-from server.cases.visibility import Reader, attached_visible
+from server.cases.visibility import ChecklistScope, Reader, attached_visible, may_write
 from server.evidence.repository import PhotoTarget
 
 
 def may_attach(principal: Principal, photo: PhotoTarget) -> bool:
-    """An inspector of the owning agency assigned to the photo's inspection."""
-    return (
-        principal.has_role("inspector")
-        and principal.agency_id == photo.agency_id
-        and principal.user_id in photo.inspectors
+    """The visibility module's ``may_write`` for the photo's checklist."""
+    checklist = ChecklistScope(
+        checklist_id=photo.checklist_id, agency_id=photo.agency_id, inspectors=photo.inspectors
     )
+    return may_write(reader_of(principal), checklist)
 
 
 def may_view(conn: sqlite3.Connection, principal: Principal, photo: PhotoTarget) -> bool:

@@ -113,9 +113,10 @@ async def open_photo_as(
         raise NotFound(
             "Deze foto is nog niet (volledig) ontvangen en gecontroleerd.",
             slug="photo-not-available",
-        )
+        ).mark_audited()
     if outcome != "ok" or photo is None:
-        raise _missing()
+        missing = _missing()
+        raise missing.mark_audited() if outcome == "denied" else missing
     if variant == "original":
         path, mime = store.original(photo.sha256), photo.mime
         filename = f"{photo.photo_id}.{_EXT.get(mime, 'bin')}"

@@ -45,6 +45,8 @@ class DomainError(Exception):
     status: int = 500
     slug: str = "internal-error"
     title: str = "Interne fout"
+    audited: bool = False
+    """True once the code that refused wrote its own audit event (no generic one then)."""
 
     def __init__(
         self,
@@ -63,6 +65,11 @@ class DomainError(Exception):
             self.title = title
         self.errors = errors
         self.headers = headers or {}
+
+    def mark_audited(self) -> DomainError:
+        """Say that this refusal is already in the audit log; return the error itself."""
+        self.audited = True
+        return self
 
     def problem(self, instance: str | None = None) -> Problem:
         """This error as a problem object."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
-from server.cases.visibility import attached_visible, on_case
+from server.cases.visibility import ChecklistScope, attached_visible, may_write, on_case
 from server.db.feed import ChangeRecorder, record_change
 from server.lib.errors import Conflict, Forbidden, NotFound
 from server.sync.templates import CachedTemplate, template_by_hash
@@ -40,7 +40,7 @@ class PushContext:
     change: ChangeRecorder = record_change
     missing_blobs: list[str] = field(default_factory=list)
     _checklists: dict[str, ChecklistInfo] = field(default_factory=dict)
-    _assigned: dict[str, bool] = field(default_factory=dict)
+    _inspectors: dict[str, frozenset[str]] = field(default_factory=dict)
     _blobs: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
     @property
@@ -80,32 +80,33 @@ class PushContext:
         """Drop a cached checklist after its row changed."""
         self._checklists.pop(checklist_id, None)
 
-    def assigned(self, conn: sqlite3.Connection, inspection_id: str) -> bool:
-        """True when the caller is assigned to the inspection."""
-        known = self._assigned.get(inspection_id)
+    def inspectors(self, conn: sqlite3.Connection, inspection_id: str) -> frozenset[str]:
+        """The users assigned to an inspection (cached for the rest of the push)."""
+        known = self._inspectors.get(inspection_id)
         if known is None:
-            known = (
-                conn.execute(
-                    "SELECT 1 FROM inspection_inspectors WHERE inspection_id = ? AND user_id = ?",
-                    (inspection_id, self.user_id),
-                ).fetchone()
-                is not None
+            known = frozenset(
+                r[0]
+                for r in conn.execute(
+                    "SELECT user_id FROM inspection_inspectors WHERE inspection_id = ?",
+                    (inspection_id,),
+                )
             )
-            self._assigned[inspection_id] = known
+            self._inspectors[inspection_id] = known
         return known
 
     def writable(self, conn: sqlite3.Connection, checklist_id: str) -> ChecklistInfo:
-        """The checklist if the caller may write it (an inspector of the owning agency
-        assigned to its inspection); otherwise 404 when they are not on the case, else 403."""
+        """The checklist if the caller may write it (the visibility module's ``may_write``);
+        otherwise 404 when they are not on the case, else 403; 409 once the case is closed."""
         info = self.checklist(conn, checklist_id)
         if info is None:
             raise NotFound(NOT_FOUND, slug="checklist-not-found")
         principal = self.principal
-        if (
-            principal.has_role("inspector")
-            and info.agency_id == principal.agency_id
-            and self.assigned(conn, info.inspection_id)
-        ):
+        target = ChecklistScope(
+            checklist_id=info.id,
+            agency_id=info.agency_id,
+            inspectors=self.inspectors(conn, info.inspection_id),
+        )
+        if may_write(reader_of(principal), target):
             if info.case_closed:
                 raise Conflict(
                     "Deze zaak is gesloten: wijzigingen worden niet meer aangenomen. Neem "

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from server.auth.principal import Principal
-from server.cases.scope import load_case_scopes, reader_of
+from server.cases.scope import duplicates_for, load_case_scopes, reader_of
 from server.cases.visibility import (
     CaseScope,
     ChecklistScope,
@@ -91,10 +91,13 @@ class View:
         )
 
     def record(self, entity: Entity) -> Record:
-        """The wire record; duplicate hints on a case only for team leads."""
+        """The wire record; a case's possible duplicates only as far as the reader is on them."""
         data = entity.data
-        if entity.kind == "case" and not self.reader.is_teamlead:
-            data = {k: v for k, v in data.items() if k != "possible_duplicates"}
+        if entity.kind == "case":
+            stored = data.get("possible_duplicates")
+            raw = bytes(stored) if isinstance(stored, msgspec.Raw) else b"[]"
+            seen = duplicates_for(self.conn, self.reader, raw) if raw != b"[]" else []
+            data = {**data, "possible_duplicates": seen}
         elif entity.kind == "checklist" and data.get("progress") is None:
             # Not written since progress was introduced: computed now, stored at the next push.
             found = checklist_progress(self.conn, entity.id)

@@ -23,7 +23,7 @@ async def push(db: Database, principal: Principal, body: bytes) -> PushResponse:
     envelope, ops = decode_envelope(body)
     outcome = await db.write(PushUnit(principal, envelope, ops))
     if isinstance(outcome, DomainError):
-        raise outcome
+        raise outcome.mark_audited()  # the write unit audited the refusal
     return outcome
 
 
@@ -46,7 +46,7 @@ async def pull(db: Database, principal: Principal, cursor: str | None, limit: in
                 detail={"reason": slug},
             )
         )
-        raise
+        raise exc.mark_audited() from None
     kinds: dict[str, int] = {}
     for record in page.changes:
         kinds[record.kind] = kinds.get(record.kind, 0) + 1

@@ -15,7 +15,8 @@ import msgspec
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
-from server.cases.visibility import on_case, releasable
+from server.cases.service import case_closed
+from server.cases.visibility import may_review, on_case, releasable, writes_closed
 from server.db.feed import current_epoch, record_change
 from server.lib.clock import now_iso
 from server.lib.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
@@ -56,18 +57,23 @@ NOT_FOUND = "Dit object bestaat niet of u hebt er geen toegang toe."
 def lead_checklist(
     conn: sqlite3.Connection, principal: Principal, checklist_id: str
 ) -> ChecklistInfo:
-    """The checklist if the caller is a team lead of its agency on the case (404/403 else)."""
+    """The checklist if the caller may review it (the visibility module's ``may_review``):
+    404 when not on the case, 403 for anyone else on it, 409 once the case is closed."""
     ctx = PushContext(principal, None, 0, "")
     info = ctx.checklist(conn, checklist_id)
     scope = load_case_scope(conn, info.case_id) if info is not None else None
-    if info is None or scope is None or not on_case(reader_of(principal), scope):
+    reader = reader_of(principal)
+    if info is None or scope is None or not on_case(reader, scope):
         raise NotFound(NOT_FOUND, slug="not-found")
-    if not principal.has_role("teamlead") or principal.agency_id != info.agency_id:
+    target = next(c for c in scope.checklists if c.checklist_id == info.id)
+    if not may_review(reader, scope, target):
         raise Forbidden(
             "Alleen een teamleider van de organisatie die eigenaar is van deze checklist mag "
             "dit doen.",
             slug="not-owning-teamlead",
         )
+    if writes_closed(scope):
+        raise case_closed()
     return info
 
 

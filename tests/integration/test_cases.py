@@ -61,12 +61,20 @@ async def _plan(client: Client, w: dict[str, Any], case_id: str) -> dict[str, An
             {"agency": "gemeente-groningen", "template": "gemeente-apv-alcoholwet@1"},
             {"agency": "politie", "template": "politie-ondermijning@1"},
         ],
-        "inspectors": [w["ids"]["ins_gem"], w["ids"]["ins_pol"]],
+        "inspectors": [w["ids"]["ins_gem"]],
     }
     resp = await client.post(
         f"/api/v1/cases/{case_id}/inspections", json=plan, headers=w["h"]["tl_gem"]
     )
     assert resp.status_code == 201, resp.text
+    # politie's own team lead adds the politie inspector
+    inspection_id = resp.json()["inspections"][-1]["id"]
+    resp = await client.put(
+        f"/api/v1/cases/{case_id}/inspections/{inspection_id}/inspectors",
+        json={"inspectors": [w["ids"]["ins_gem"], w["ids"]["ins_pol"]]},
+        headers=w["h"]["tl_pol"],
+    )
+    assert resp.status_code == 200, resp.text
     out: dict[str, Any] = resp.json()
     return out
 

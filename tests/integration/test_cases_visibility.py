@@ -94,12 +94,19 @@ async def test_other_agency_sees_metadata_and_released_shareable_items_only(
             {"agency": "gemeente-groningen", "template": "gemeente-apv-alcoholwet@1"},
             {"agency": "politie", "template": "politie-ondermijning@1"},
         ],
-        "inspectors": [ids["ins-gem"], ids["ins-pol"]],
+        "inspectors": [ids["ins-gem"]],
     }
     planned = await client.post(
         f"/api/v1/cases/{case['id']}/inspections", json=plan, headers=h["tl-gem"]
     )
     assert planned.status_code == 201, planned.text
+    planned = await client.put(  # politie's team lead assigns the politie inspector
+        f"/api/v1/cases/{case['id']}/inspections/{planned.json()['inspections'][0]['id']}"
+        "/inspectors",
+        json={"inspectors": [ids["ins-gem"], ids["ins-pol"]]},
+        headers=h["tl-pol"],
+    )
+    assert planned.status_code == 200, planned.text
     police = _checklist(planned.json(), "politie")["id"]
     gemeente = _checklist(planned.json(), "gemeente-groningen")["id"]
 

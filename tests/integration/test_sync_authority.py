@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from server.db import Database
 from server.lib.ids import uuid7
-from tests.support import login
-from tests.sync_support import envelope, push, seed_world, set_answer
+from tests.support import add_user, login
+from tests.sync_support import envelope, pull_all, push, seed_world, set_answer
 
 PHOTO_SHA = "ab" * 32
 
@@ -139,3 +139,66 @@ async def test_withdraw_photo_not_seen_answers_like_no_such_photo(
     # The owner withdraws her own photo.
     own = (await push(client, anna, [withdraw(3, private["photo_id"])])).json()
     assert own["results"][0]["status"] == "applied"
+
+
+async def test_possible_duplicates_name_only_cases_the_reader_is_on(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    """A case of another agency at the same address/KvK never shows up: not in the REST
+    answer of create, not in the case view, not in pull."""
+    world = await seed_world(db)  # gemeente + politie case at 9711AB 12, KvK 12345678
+    await add_user(db, "nora", "nvwa", ["inspector"])
+    await add_user(db, "nick", "nvwa", ["teamlead"])
+    nora, nick = await login(client, "nora"), await login(client, "nick")
+    subject = {
+        "address": {"postcode": "9711 AB", "huisnummer": 12},
+        "business": {"name": "Testbedrijf", "kvk": "12345678"},
+    }
+    reason = {"category": "eigen-waarneming", "explanation": "Ter plaatse aangetroffen, nieuw."}
+    # an nvwa inspector creates a case in the field at the same address
+    case_id, inspection_id, checklist_id = uuid7(), uuid7(), uuid7()
+    create = {
+        "op": "create_case",
+        "op_id": uuid7(),
+        "seq": 1,
+        "client_time": "2026-05-04T09:00:00.000+02:00",
+        "case_id": case_id,
+        "inspection_id": inspection_id,
+        "checklist_id": checklist_id,
+        "template": "sync-test@1",
+        "subject": subject,
+        "reason": reason,
+    }
+    assert (await push(client, nora, [create])).json()["results"][0]["status"] == "applied"
+    stored = await db.read(
+        lambda c: c.execute(
+            "SELECT possible_duplicates FROM cases WHERE id = ?", (case_id,)
+        ).fetchone()[0]
+    )
+    assert world.case_id in stored  # recorded for those who may see it
+    view = await client.get(f"/api/v1/cases/{case_id}", headers=nora["headers"])
+    assert view.status_code == 200 and view.json()["possible_duplicates"] == []
+    records, _ = await pull_all(client, nora)
+    case = next(r for r in records if r["kind"] == "case" and r["id"] == case_id)
+    assert case["data"]["possible_duplicates"] == []
+    # an nvwa team lead creating a case there through REST learns nothing either
+    created = await client.post(
+        "/api/v1/cases",
+        json={"reason": {**reason, "category": "signaal"}, "subject": subject},
+        headers=nick["headers"],
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["possible_duplicates"] == [case_id]  # nick is on nora's case
+    nick_records, _ = await pull_all(client, nick)
+    for record in nick_records:
+        if record["kind"] == "case":
+            assert world.case_id not in record["data"]["possible_duplicates"]
+    # a gemeente team lead is on the shared case and sees it as a duplicate
+    await add_user(db, "greet", "gemeente-groningen", ["teamlead"])
+    greet = await login(client, "greet")
+    hers = await client.post(
+        "/api/v1/cases",
+        json={"reason": {**reason, "category": "signaal"}, "subject": subject},
+        headers=greet["headers"],
+    )
+    assert hers.json()["possible_duplicates"] == [world.case_id]

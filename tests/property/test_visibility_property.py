@@ -20,9 +20,15 @@ from server.cases.visibility import (
     Reader,
     attached_visible,
     full_access,
+    is_case_lead,
     item_visible,
+    may_act_for,
+    may_lead,
+    may_review,
+    may_write,
     metadata_visible,
     on_case,
+    visible_duplicates,
     visible_items,
 )
 
@@ -65,6 +71,7 @@ class World:
     users: tuple[User, ...]
     inspections: tuple[frozenset[str], ...]  # assigned user ids per inspection
     checklists: tuple[Checklist, ...]
+    closed: bool = False
 
 
 @st.composite
@@ -98,7 +105,7 @@ def worlds(draw: st.DrawFn) -> World:
             )
             checklists.append(Checklist(f"c{number}-{agency}", agency, number, items))
     teamlead_id = draw(st.none() | st.sampled_from(user_ids))
-    return World(agencies, teamlead_id, users, inspections, tuple(checklists))
+    return World(agencies, teamlead_id, users, inspections, tuple(checklists), draw(st.booleans()))
 
 
 # ---- the oracle: architecture §5, read literally -------------------------------------------
@@ -135,6 +142,39 @@ def oracle_item(world: World, reader: User | str, checklist: Checklist, item: It
     return item.sensitivity == "shareable" and item.released
 
 
+def oracle_may_write(world: World, reader: User | str, checklist: Checklist) -> bool:
+    """Field writes: an inspector of the owning agency assigned to the checklist's inspection
+    (docs/cases.md, docs/sync.md). Nothing about the case being closed: that is its own rule."""
+    if isinstance(reader, str):
+        return False  # partner clients only read
+    return (
+        "inspector" in reader.roles
+        and reader.agency == checklist.agency
+        and reader.id in world.inspections[checklist.inspection]
+    )
+
+
+def oracle_may_review(world: World, reader: User | str, checklist: Checklist) -> bool:
+    """Conflicts, comments and releases of X's checklist: X's team leads on the case."""
+    if isinstance(reader, str) or "teamlead" not in reader.roles:
+        return False
+    return reader.agency == checklist.agency and oracle_on_case(world, reader)
+
+
+def oracle_may_act_for(world: World, reader: User | str, agency: str) -> bool:
+    """Staffing and interventions of agency X: X's team leads on the case."""
+    if isinstance(reader, str) or "teamlead" not in reader.roles:
+        return False
+    return reader.agency == agency and oracle_on_case(world, reader)
+
+
+def oracle_case_lead(world: World, reader: User | str) -> bool:
+    """Hand-over and closing: the case's own team lead (a user with the team-lead role)."""
+    if isinstance(reader, str) or "teamlead" not in reader.roles:
+        return False
+    return world.teamlead_id is not None and reader.id == world.teamlead_id
+
+
 # ---- the system under test -----------------------------------------------------------------
 
 
@@ -153,6 +193,7 @@ def scope_of(world: World) -> tuple[CaseScope, dict[str, ChecklistScope]]:
         agencies=world.agencies,
         teamlead_id=world.teamlead_id,
         checklists=tuple(scopes.values()),
+        closed=world.closed,
     )
     return case, scopes
 
@@ -215,3 +256,50 @@ def test_restricted_and_private_items_never_leave_the_owner(world: World) -> Non
                 if item_visible(reader, case, scope, item.key, item.sensitivity):
                     agency = who if isinstance(who, str) else who.agency
                     assert agency == checklist.agency
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(worlds())
+def test_who_may_write_review_staff_and_close(world: World) -> None:
+    case, scopes = scope_of(world)
+    readers: list[User | str] = [*world.users, *AGENCIES]
+    readers.append(User(id="outsider", agency="nla", roles=frozenset({"inspector", "teamlead"})))
+    for who in readers:
+        reader = reader_of(who)
+        assert is_case_lead(reader, case) == oracle_case_lead(world, who)
+        lead = not isinstance(who, str) and "teamlead" in who.roles and oracle_on_case(world, who)
+        assert may_lead(reader, case) == lead
+        for agency in AGENCIES:
+            assert may_act_for(reader, case, agency) == oracle_may_act_for(world, who, agency)
+        for checklist in world.checklists:
+            scope = scopes[checklist.id]
+            assert may_write(reader, scope) == oracle_may_write(world, who, checklist)
+            assert may_review(reader, case, scope) == oracle_may_review(world, who, checklist)
+            # whoever may write or review a checklist sees all of it
+            if may_write(reader, scope) or may_review(reader, case, scope):
+                assert oracle_owner_view(world, who, checklist)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None)
+@given(st.lists(worlds(), min_size=1, max_size=4))
+def test_possible_duplicates_name_only_cases_the_reader_is_on(worlds_: list[World]) -> None:
+    cases = []
+    for number, world in enumerate(worlds_):
+        case, _ = scope_of(world)
+        cases.append(
+            CaseScope(
+                case_id=f"case-{number}",
+                agencies=case.agencies,
+                teamlead_id=case.teamlead_id,
+                checklists=case.checklists,
+            )
+        )
+    users = {u.id: u for world in worlds_ for u in world.users}
+    readers: list[User | str] = [*users.values(), *AGENCIES]
+    for who in readers:
+        expected = sorted(
+            f"case-{n}" for n, world in enumerate(worlds_) if oracle_on_case(world, who)
+        )
+        assert visible_duplicates(reader_of(who), cases) == expected
