@@ -11,7 +11,17 @@ from litestar import Request, Response, Router
 from litestar.exceptions import HTTPException
 
 from server.lib.errors import DomainError, handle_domain_error, handle_http_exception
-from server.workspace import assets, casefile, caselead, caselist, login, overview, review
+from server.workspace import (
+    assets,
+    casefile,
+    caselead,
+    caselist,
+    login,
+    overview,
+    planning,
+    report,
+    review,
+)
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
 PAGES: list[Any] = [
@@ -40,6 +50,13 @@ PAGES: list[Any] = [
     caselead.duplicates,
     caselead.duplicate_link,
     caselead.duplicate_unlink,
+    report.report,
+    report.build,
+    report.download,
+    planning.planning_page,
+    planning.plan_post,
+    planning.assign_post,
+    planning.handover_post,
 ]
 
 
