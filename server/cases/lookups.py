@@ -15,7 +15,8 @@ _json = msgspec.json.Encoder()
 def find_possible_duplicates(
     conn: sqlite3.Connection, subject: Subject, exclude: str | None = None
 ) -> list[str]:
-    """Open cases about the same business (KvK) or the same address, for the team lead."""
+    """Open cases about the same business (KvK), the same address or the same BAG object,
+    for the team lead."""
     ids: set[str] = set()
     if subject.business is not None and subject.business.kvk:
         for (case_id,) in conn.execute(
@@ -30,6 +31,11 @@ def find_possible_duplicates(
             (address.postcode, address.huisnummer, address.toevoeging or ""),
         ):
             ids.add(case_id)
+        if address.bag_id:
+            for (case_id,) in conn.execute(
+                "SELECT id FROM cases WHERE bag_id = ? AND status != 'closed'", (address.bag_id,)
+            ):
+                ids.add(case_id)
     ids.discard(exclude or "")
     return sorted(ids)
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from server.cases.lookups import find_possible_duplicates
 from server.cases.scope import candidate_case_ids, load_case_scopes
+from server.cases.subject import Subject
 from server.cases.visibility import CaseScope, Reader, on_case
 
 _json = msgspec.json.Encoder()
@@ -181,3 +183,30 @@ def case_references(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, 
             (_id_list(case_ids),),
         ).fetchall()
     )
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """A case in a short list: id, reference, status and subject."""
+
+    id: str
+    reference: str
+    status: str
+    subject: str
+
+
+def duplicates_for(conn: sqlite3.Connection, reader: Reader, subject: Subject) -> list[CaseLine]:
+    """Open cases about the same KvK-nummer, address or BAG object, among the cases the
+    reader is on (possible duplicates are never shown from cases the reader is not on)."""
+    ids = find_possible_duplicates(conn, subject)
+    scopes = load_case_scopes(conn, ids)
+    mine = [cid for cid, scope in scopes.items() if on_case(reader, scope)]
+    if not mine:
+        return []
+    rows = conn.execute(
+        "SELECT id, reference, status, business_name, postcode, street, huisnummer,"
+        " toevoeging, city FROM cases WHERE id IN (SELECT value FROM json_each(?))"
+        " ORDER BY id DESC",
+        (_id_list(mine),),
+    ).fetchall()
+    return [CaseLine(r["id"], r["reference"], r["status"], subject_label(r)) for r in rows]

@@ -21,6 +21,7 @@ from server.workspace import (
     planning,
     report,
     review,
+    signals,
 )
 from server.workspace.security import PREFIX, SessionMiddleware, csrf_guard
 
@@ -33,6 +34,11 @@ PAGES: list[Any] = [
     overview.live,
     caselist.case_list,
     caselist.case_export,
+    signals.signals,
+    signals.signal_add,
+    signals.signal,
+    signals.signal_triage,
+    signals.signal_dismiss,
     casefile.dossier,
     casefile.change_status,
     casefile.photo,
