@@ -143,12 +143,17 @@ class PhotoStates(msgspec.Struct):
 
 
 class Progress(msgspec.Struct):
-    """How far a checklist is filled in."""
+    """How far a checklist is filled in, by the field app's completeness rules: only items
+    shown for the current answers (``visible_if``) count; a blank text is not an answer."""
 
     items: int
+    """Items shown for the current answers."""
     answered: int
+    """Of those, answered (photo and signature items: with a photo)."""
     required: int
+    """Required items shown."""
     required_answered: int
+    """Of those, answered."""
 
 
 class AnswerOut(msgspec.Struct):

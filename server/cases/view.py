@@ -38,6 +38,7 @@ from server.cases.visibility import (
     on_case,
     visible_items,
 )
+from server.checklists.completeness import progress, required_progress
 from server.checklists.library import get_template
 from server.checklists.model import Template
 
@@ -71,29 +72,24 @@ def _person(row: sqlite3.Row | None) -> Person | None:
     return Person(id=row["id"], name=row["name"], agency_id=row["agency_id"])
 
 
-def _progress(conn: sqlite3.Connection, checklist_id: str, template: Template) -> Progress:
-    answered = {
-        r[0]
-        for r in conn.execute(
-            "SELECT item_key FROM answers WHERE checklist_id = ? AND value != 'null'",
-            (checklist_id,),
-        )
-    }
-    answered |= {
-        r[0]
-        for r in conn.execute(
-            "SELECT DISTINCT item_key FROM photos WHERE checklist_id = ? AND item_key IS NOT NULL"
-            " AND withdrawn_at IS NULL AND state != 'rejected'",
-            (checklist_id,),
-        )
-    }
-    items = template.items()
-    required = [i.key for i in items if i.required]
+def _progress(
+    template: Template, answers: dict[str, AnswerOut], photos: list[sqlite3.Row]
+) -> Progress:
+    """The completeness rules of the field app and the submit check: only items shown for
+    these answers count (``visible_if``), a blank text is not an answer, photo and signature
+    items count with a photo."""
+    values = {key: answer.value for key, answer in answers.items()}
+    photo_counts: dict[str, int] = {}
+    for p in photos:
+        if p["item_key"] is not None and p["withdrawn_at"] is None and p["state"] != "rejected":
+            photo_counts[p["item_key"]] = photo_counts.get(p["item_key"], 0) + 1
+    shown = progress(template, values, photo_counts)
+    required = required_progress(template, values, photo_counts)
     return Progress(
-        items=len(items),
-        answered=sum(1 for i in items if i.key in answered),
-        required=len(required),
-        required_answered=sum(1 for k in required if k in answered),
+        items=shown.total,
+        answered=shown.done,
+        required=required.total,
+        required_answered=required.done,
     )
 
 
@@ -186,7 +182,7 @@ def _checklist_view(
         status=row["status"],
         submitted_at=row["submitted_at"],
         rev=row["rev"],
-        progress=_progress(conn, row["id"], template),
+        progress=_progress(template, answers, photo_rows),
         photo_states=_photo_states(photo_rows),
         open_conflicts=int(open_conflicts),
         full_access=full_access(reader, scope, cl_scope),

@@ -107,6 +107,23 @@ def progress(
     return Progress(done, total)
 
 
+def required_progress(
+    template: Template, answers: Mapping[str, Any], photo_counts: Mapping[str, int]
+) -> Progress:
+    """:func:`progress` over the required items shown for these answers only."""
+    shown = visible_keys(template, answers)
+    done = total = 0
+    for item in template.items():
+        if item.key not in shown or not item.required:
+            continue
+        total += 1
+        if item.type in VALUELESS_TYPES:
+            done += photo_counts.get(item.key, 0) > 0
+        else:
+            done += _answered(item, answers.get(item.key))
+    return Progress(done, total)
+
+
 def required_count(template: Template, answers: Mapping[str, Any]) -> int:
     """How many of the items shown for these answers are required."""
     shown = visible_keys(template, answers)

@@ -8,8 +8,13 @@ from typing import Any
 import msgspec
 
 from server.auth.principal import Principal
-from server.cases.scope import load_case_scope, load_case_scopes, reader_of
-from server.cases.visibility import on_case
+from server.cases.scope import (
+    candidate_case_ids,
+    load_case_scope,
+    load_case_scopes,
+    reader_of,
+)
+from server.cases.visibility import full_access, on_case
 from server.lib.errors import NotFound
 from server.sync.teamlead import NOT_FOUND
 
@@ -23,32 +28,48 @@ def list_conflicts(
     after: str | None,
     limit: int,
 ) -> dict[str, Any]:
-    """Conflicts in checklists of the caller's agency on cases the caller is on, by id."""
+    """Conflicts the projection lets the caller see in full (``full_access`` to the
+    checklist: for a team lead, their own agency's checklists), on cases they are on, by id.
+
+    The SQL only narrows to the caller's candidate cases; the projection decides per row.
+    """
     reader = reader_of(principal)
     if case_id is not None:
         scope = load_case_scope(conn, case_id)
         if scope is None or not on_case(reader, scope):
             raise NotFound(NOT_FOUND, slug="not-found")
-    query = (
-        "SELECT x.* FROM conflicts x JOIN checklists c ON c.id = x.checklist_id"
-        " WHERE c.agency_id = ? AND x.id > ?"
-    )
-    params: list[Any] = [principal.agency_id, after or ""]
-    if case_id is not None:
-        query += " AND x.case_id = ?"
-        params.append(case_id)
-    if status is not None:
-        query += " AND x.status = ?"
-        params.append(status)
-    rows = conn.execute(query + " ORDER BY x.id LIMIT ?", [*params, limit + 1]).fetchall()
+        case_ids = [case_id]
+    else:
+        case_ids = candidate_case_ids(conn, reader)
+    scopes = load_case_scopes(conn, case_ids)
+    rows: list[sqlite3.Row] = []
+    cursor = after or ""
+    while len(rows) <= limit:
+        batch = conn.execute(
+            "SELECT x.* FROM conflicts x WHERE x.id > ? AND (? IS NULL OR x.status = ?)"
+            " AND x.case_id IN (SELECT value FROM json_each(?)) ORDER BY x.id LIMIT ?",
+            (cursor, status, status, msgspec.json.encode(case_ids).decode(), limit + 1),
+        ).fetchall()
+        if not batch:
+            break
+        cursor = batch[-1]["id"]
+        for r in batch:
+            scope = scopes.get(r["case_id"])
+            checklist = (
+                next((c for c in scope.checklists if c.checklist_id == r["checklist_id"]), None)
+                if scope is not None
+                else None
+            )
+            if (
+                scope is not None
+                and checklist is not None
+                and full_access(reader, scope, checklist)
+            ):
+                rows.append(r)
     more = len(rows) > limit
     rows = rows[:limit]
-    scopes = load_case_scopes(conn, sorted({r["case_id"] for r in rows}))
     out: list[dict[str, Any]] = []
     for r in rows:
-        scope = scopes.get(r["case_id"])
-        if scope is None or not on_case(reader, scope):
-            continue
         out.append(
             {
                 "id": r["id"],

@@ -6,12 +6,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from server.db import Database
+from server.db.feed import record_change
 from server.lib.clock import now_iso
+from server.lib.ids import uuid7
 from tests.support import add_user, login
-from tests.sync_support import World, push, seed_world, set_answer
+from tests.sync_support import World, pull_all, push, seed_world, set_answer
 
 Client = AsyncTestClient[Any]
 
@@ -247,3 +250,82 @@ async def test_every_refusal_is_audited(client: Client, db: Database) -> None:
         assert actor == world.users[who], url
         assert result == ("denied" if status == 403 else "not-found"), url
         assert action == ("case.view" if method == "GET" else "request.refused"), url
+
+
+async def test_progress_for_team_leads_follows_the_completeness_rules(
+    client: Client, db: Database
+) -> None:
+    """Hidden items (visible_if) are not counted, a blank text is not an answer."""
+    from tests.evidence_support import seed_case
+
+    def fn(conn: sqlite3.Connection) -> tuple[str, str]:
+        world = seed_case(conn, "ineke", "gemeente-groningen")
+        conn.execute(
+            "UPDATE cases SET reason = ? WHERE id = ?",
+            ('{"category": "steekproef", "explanation": "Steekproef."}', world.case_id),
+        )
+        answers = {
+            "starttijd": "09:30",
+            "type-object": "horeca",
+            "handelsnaam-ter-plaatse": "   ",  # blank: not an answer
+            "aanwezig-leidinggevende": "no",  # hides functie-verantwoordelijke
+            "indruk": "goed",  # hides toelichting-indruk
+            "inbeslagname": "no",  # hides bewijs-ontvangst
+        }
+        for key, value in answers.items():
+            rev = record_change(conn, "answer", f"{world.checklist_id}/{key}")
+            conn.execute(
+                "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    world.checklist_id,
+                    key,
+                    msgspec.json.encode(value).decode(),
+                    rev,
+                    uuid7(),
+                    world.inspector_id,
+                    now_iso(),
+                ),
+            )
+        return world.case_id, world.checklist_id
+
+    case_id, checklist_id = await db.write(fn)
+    await add_user(db, "teun", "gemeente-groningen", ["teamlead"])
+    teun = await login(client, "teun")
+    view = await client.get(f"/api/v1/cases/{case_id}", headers=teun["headers"])
+    assert view.status_code == 200, view.text
+    (checklist,) = view.json()["inspections"][0]["checklists"]
+    assert checklist["id"] == checklist_id
+    # controle-algemeen@1: 18 items, 3 hidden by these answers; 4 required shown
+    assert checklist["progress"] == {
+        "items": 15,
+        "answered": 5,
+        "required": 4,
+        "required_answered": 3,
+    }
+
+
+async def test_conflict_list_is_what_the_projection_shows(client: Client, db: Database) -> None:
+    """The list shows exactly the conflicts pull delivers to the same team lead."""
+    world = await seed_world(db)
+    phone, tablet = await login(client, "anna"), await login(client, "anna")
+    bphone, btablet = await login(client, "bert"), await login(client, "bert")
+    gem, pol = world.checklists["gemeente-groningen"], world.checklists["politie"]
+    ids = set()
+    for first, second, cl in ((phone, tablet, gem), (bphone, btablet, pol)):
+        await push(client, first, [set_answer(1, cl, "soort", "horeca")])
+        body = (await push(client, second, [set_answer(1, cl, "soort", "winkel")])).json()
+        ids.add(body["results"][0]["conflict_id"])
+    for lead, cl in (("tara", gem), ("piet", pol)):
+        session = await login(client, lead)
+        listed = await client.get("/api/v1/conflicts", headers=session["headers"])
+        assert listed.status_code == 200, listed.text
+        mine = {c["id"] for c in listed.json()["conflicts"]}
+        records, _ = await pull_all(client, session)
+        pulled = {r["id"] for r in records if r["kind"] == "conflict"}
+        assert mine == pulled and len(mine) == 1
+        assert {c["checklist_id"] for c in listed.json()["conflicts"]} == {cl}
+        page = await client.get(
+            "/api/v1/conflicts", params={"limit": 1, "status": "open"}, headers=session["headers"]
+        )
+        assert len(page.json()["conflicts"]) == 1 and page.json()["next"] is None
