@@ -255,6 +255,11 @@ def add_intervention(
     """Record a follow-up measure of the caller's agency; return its id."""
     _check_intervention_agency(conn, principal, case_id, data.agency)
     due = check_date(data.due_date, "due_date") if data.due_date is not None else None
+    again = (
+        check_date(data.reinspection_date, "reinspection_date")
+        if data.reinspection_date is not None
+        else None
+    )
     intervention_id = uuid7()
     repo.upsert_intervention(
         conn,
@@ -266,6 +271,8 @@ def add_intervention(
         due_date=due,
         description=data.description,
         created_by=principal.user_id,
+        legal_basis=data.legal_basis,
+        reinspection_date=again,
     )
     append(
         conn,
@@ -302,6 +309,14 @@ def update_intervention(
     new_type = row["type"] if data.type is msgspec.UNSET else data.type
     new_status = row["status"] if data.status is msgspec.UNSET else data.status
     description = row["description"] if data.description is msgspec.UNSET else data.description
+    basis = row["legal_basis"] if data.legal_basis is msgspec.UNSET else data.legal_basis
+    again = row["reinspection_date"]
+    if data.reinspection_date is not msgspec.UNSET:
+        again = (
+            check_date(data.reinspection_date, "reinspection_date")
+            if data.reinspection_date is not None
+            else None
+        )
     repo.upsert_intervention(
         conn,
         intervention_id=intervention_id,
@@ -312,6 +327,8 @@ def update_intervention(
         due_date=due,
         description=description,
         created_by=row["created_by"],
+        legal_basis=basis,
+        reinspection_date=again,
     )
     append(
         conn,

@@ -346,15 +346,19 @@ def upsert_intervention(
     due_date: str | None,
     description: str,
     created_by: str,
+    legal_basis: str = "",
+    reinspection_date: str | None = None,
 ) -> int:
     """Insert or update an intervention; return its ``rev``."""
     rev = record_change(conn, "intervention", intervention_id, case_id=case_id)
     now = now_iso()
     conn.execute(
         "INSERT INTO interventions (id, case_id, agency_id, type, status, due_date, description,"
-        " created_by, created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " created_by, created_at, updated_at, rev, legal_basis, reinspection_date)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET type = excluded.type, status = excluded.status,"
         " due_date = excluded.due_date, description = excluded.description,"
+        " legal_basis = excluded.legal_basis, reinspection_date = excluded.reinspection_date,"
         " updated_at = excluded.updated_at, rev = excluded.rev",
         (
             intervention_id,
@@ -368,6 +372,8 @@ def upsert_intervention(
             now,
             now,
             rev,
+            legal_basis,
+            reinspection_date,
         ),
     )
     return rev

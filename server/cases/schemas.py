@@ -112,6 +112,8 @@ class InterventionCreate(msgspec.Struct, forbid_unknown_fields=True):
     status: InterventionStatus = "voorgenomen"
     due_date: Short | None = None
     description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    legal_basis: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    reinspection_date: Short | None = None
 
 
 class InterventionUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,6 +123,8 @@ class InterventionUpdate(msgspec.Struct, forbid_unknown_fields=True):
     status: InterventionStatus | msgspec.UnsetType = msgspec.UNSET
     due_date: Short | msgspec.UnsetType | None = msgspec.UNSET
     description: Annotated[str, msgspec.Meta(max_length=4000)] | msgspec.UnsetType = msgspec.UNSET
+    legal_basis: Annotated[str, msgspec.Meta(max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
+    reinspection_date: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Person(msgspec.Struct):
@@ -235,6 +239,8 @@ class InterventionOut(msgspec.Struct):
     created_at: str
     updated_at: str
     rev: int
+    legal_basis: str = ""  # like the description: only for the intervening agency
+    reinspection_date: str | None = None
 
 
 class CaseSummary(msgspec.Struct):

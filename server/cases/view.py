@@ -252,6 +252,10 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
             created_at=r["created_at"],
             updated_at=r["updated_at"],
             rev=r["rev"],
+            legal_basis=r["legal_basis"]
+            if intervention_description_visible(reader, scope, r["agency_id"])
+            else "",
+            reinspection_date=r["reinspection_date"],
         )
         for r in conn.execute(
             "SELECT * FROM interventions WHERE case_id = ? ORDER BY created_at, id", (case_id,)

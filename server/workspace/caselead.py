@@ -89,7 +89,8 @@ async def intervention_add(request: Request[Any, Any, Any], case_id: FromPath[st
     data = {
         k: v
         for k, v in values.items()
-        if v != "" and k in ("type", "status", "due_date", "description")
+        if v != ""
+        and k in ("type", "status", "due_date", "description", "legal_basis", "reinspection_date")
     }
     try:
         req = decode({**data, "agency": me.agency_id}, InterventionCreate)

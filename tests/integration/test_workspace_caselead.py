@@ -38,11 +38,24 @@ async def test_interventions_close_and_phones(client: Client, db: Database) -> N
         {"type": "proces-verbaal", "due_date": "2026-13-40", "description": "SENTINEL-PV"},
     )
     assert bad.status_code == 422 and "2026-13-40" in bad.text and "SENTINEL-PV" in bad.text
+    bad_again = await _post(
+        client,
+        f"{base}/interventies",
+        piet,
+        {"type": "hercontrole", "reinspection_date": "morgen"},
+    )
+    assert bad_again.status_code == 422 and 'value="morgen"' in bad_again.text
     ok = await _post(
         client,
         f"{base}/interventies",
         piet,
-        {"type": "proces-verbaal", "status": "lopend", "description": "SENTINEL-PV"},
+        {
+            "type": "proces-verbaal",
+            "status": "lopend",
+            "description": "SENTINEL-PV",
+            "legal_basis": "SENTINEL-BASIS Wet wapens en munitie",
+            "reinspection_date": "2026-07-01",
+        },
     )
     assert ok.status_code == 303
     listed = await client.get(f"{base}/interventies")
@@ -55,6 +68,7 @@ async def test_interventions_close_and_phones(client: Client, db: Database) -> N
     tara = await _as(client, "tara")
     other = await client.get(f"{base}/interventies")
     assert "Proces-verbaal" in other.text and "SENTINEL-PV" not in other.text
+    assert "01-07-2026" in other.text and "SENTINEL-BASIS" not in other.text
     (intervention_id,) = await db.read(
         lambda c: c.execute("SELECT id FROM interventions").fetchone()
     )
