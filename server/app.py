@@ -52,7 +52,12 @@ class Health(msgspec.Struct):
     schema_version: int
 
 
-@get("/health", opt=PUBLIC, tags=["ops"], summary="Liveness and database check")
+@get(
+    "/health",
+    opt={**PUBLIC, "response_body": (200, "application/json", Health)},
+    tags=["ops"],
+    summary="Liveness and database check",
+)
 async def health(request: Request[Any, Any, State]) -> Response[Any]:
     """200 when the database answers a query; 503 problem+json otherwise."""
     db: Database = request.app.state.db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -161,9 +161,13 @@ class Progress(msgspec.Struct):
 
 
 class AnswerOut(msgspec.Struct):
-    """One visible answer."""
+    """One visible answer (``value`` as in the sync protocol's ``AnswerValue``).
 
-    value: Any
+    Numbers are documented as ``number`` only: Litestar renders a union as ``oneOf``, which
+    a whole number would match twice as ``integer`` and ``number``.
+    """
+
+    value: str | float | list[str] | None
     rev: int
     author_id: str
     updated_at: str
@@ -180,6 +184,15 @@ class NoteOut(msgspec.Struct):
     created_at: str
 
 
+class GeoOut(msgspec.Struct, omit_defaults=True):
+    """A position: from the device (``accuracy`` in metres) or from the file's EXIF (``alt``)."""
+
+    lat: float
+    lon: float
+    accuracy: float | None = None
+    alt: float | None = None
+
+
 class PhotoOut(msgspec.Struct):
     """One visible photo (metadata; the bytes come from the evidence endpoints)."""
 
@@ -189,9 +202,9 @@ class PhotoOut(msgspec.Struct):
     state: str
     captured_at: str | None
     withdrawn: bool
-    geo: Any = None  # where the device says it was taken
+    geo: GeoOut | None = None  # where the device says it was taken
     exif_time: str | None = None  # what the file itself says (checked on arrival)
-    exif_geo: Any = None
+    exif_geo: GeoOut | None = None
     author_id: str | None = None
 
 

@@ -18,6 +18,7 @@ from server.cases.schemas import (
     CaseResultOut,
     CaseView,
     ChecklistView,
+    GeoOut,
     InspectionView,
     InterventionOut,
     NoteOut,
@@ -164,9 +165,9 @@ def _checklist_view(
             state=p["state"],
             captured_at=p["captured_at"],
             withdrawn=p["withdrawn_at"] is not None,
-            geo=msgspec.json.decode(p["geo"]) if p["geo"] else None,
+            geo=msgspec.json.decode(p["geo"], type=GeoOut) if p["geo"] else None,
             exif_time=p["exif_time"],
-            exif_geo=msgspec.json.decode(p["exif_geo"]) if p["exif_geo"] else None,
+            exif_geo=msgspec.json.decode(p["exif_geo"], type=GeoOut) if p["exif_geo"] else None,
             author_id=p["author_id"],
         )
         for p in photo_rows

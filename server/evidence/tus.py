@@ -159,6 +159,7 @@ class UploadController(Controller):
         "/",
         http_method=[HttpMethod.POST, HttpMethod.OPTIONS],
         summary="tus discovery (OPTIONS) and creation (POST)",
+        opt={"response_body": (201, "", None)},
     )
     async def collection(self, request: Request[Any, Any, State]) -> Response[None]:
         """OPTIONS says what this server supports (no login needed); POST creates an upload.
@@ -169,7 +170,11 @@ class UploadController(Controller):
             return _discovery(request.app.state.settings.upload_max_size)
         return await _create(request)
 
-    @head("/{upload_id:str}", summary="Offset of an upload")
+    @head(
+        "/{upload_id:str}",
+        summary="Offset of an upload",
+        opt={"response_body": (200, "", None)},
+    )
     async def offset(
         self, request: Request[Any, Any, State], upload_id: FromPath[str]
     ) -> Response[None]:
@@ -187,7 +192,8 @@ class UploadController(Controller):
             "request_body": (
                 "application/offset+octet-stream",
                 {"type": "string", "format": "binary"},
-            )
+            ),
+            "response_body": (204, "", None),
         },
     )
     async def append(
@@ -214,7 +220,12 @@ class UploadController(Controller):
         )
         return Response(None, status_code=204, headers=_headers(upload))
 
-    @delete("/{upload_id:str}", status_code=204, summary="Terminate an upload")
+    @delete(
+        "/{upload_id:str}",
+        status_code=204,
+        summary="Terminate an upload",
+        opt={"response_body": (204, "", None)},
+    )
     async def terminate(
         self, request: Request[Any, Any, State], upload_id: FromPath[str]
     ) -> Response[None]:

@@ -10,7 +10,9 @@ response a handler documents itself as problem+json is left as it is.
 
 Handlers that read a raw body (strict per-op decoding, tus bytes, multipart streams) can still
 document it: ``opt={"request_body": (media_type, schema)}``, where ``schema`` is a JSON Schema
-dict or a msgspec type (its definitions land in ``components/schemas``).
+dict or a msgspec type (its definitions land in ``components/schemas``). Handlers that answer
+with bytes they encoded themselves document their success response the same way:
+``opt={"response_body": (status, media_type, schema)}``; ``schema`` None means no body.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import msgspec
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
+
+from server.lib.rawjson import DEFINITIONS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _REF = {"$ref": "#/components/schemas/Problem"}
@@ -72,6 +76,7 @@ class RouteFacts(msgspec.Struct):
 
     guarded: bool
     request_body: tuple[str, Any] | None
+    response_body: tuple[int, str, Any] | None = None
 
 
 def _facts(request: Request[Any, Any, Any]) -> dict[tuple[str, str], RouteFacts]:
@@ -81,7 +86,11 @@ def _facts(request: Request[Any, Any, Any]) -> dict[tuple[str, str], RouteFacts]
         for handler in getattr(route, "route_handlers", []):
             if not isinstance(handler, HTTPRouteHandler):
                 continue
-            fact = RouteFacts(bool(handler.resolve_guards()), handler.opt.get("request_body"))
+            fact = RouteFacts(
+                bool(handler.resolve_guards()),
+                handler.opt.get("request_body"),
+                handler.opt.get("response_body"),
+            )
             for method in handler.http_methods:
                 facts[(method.lower(), route.path_format)] = fact
     return facts
@@ -98,17 +107,35 @@ def _schema_of(spec: Any, components: dict[str, Any]) -> dict[str, Any]:
     return dict(schema)
 
 
+def _document_success(
+    op: dict[str, Any], response: tuple[int, str, Any], components: dict[str, Any]
+) -> None:
+    """Replace the generated success response by the one the handler really sends."""
+    status, media_type, body = response
+    responses = op.setdefault("responses", {})
+    for code in [c for c in responses if c.startswith("2")]:
+        del responses[code]
+    documented: dict[str, Any] = {"description": op.get("summary") or "Success"}
+    if body is not None:
+        documented["content"] = {media_type: {"schema": _schema_of(body, components)}}
+    responses[str(status)] = documented
+
+
 def document_problems(schema: dict[str, Any], facts: dict[tuple[str, str], RouteFacts]) -> None:
     """Rewrite the error responses of every ``/api/v1`` operation in ``schema`` in place."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
+    for name, definition in DEFINITIONS.items():
+        components.setdefault(name, definition)
     for path, item in schema.get("paths", {}).items():
-        if not path.startswith("/api/v1"):
-            continue
         for method, op in item.items():
             if method not in _METHODS:
                 continue
             fact = facts.get((method, path), RouteFacts(False, None))
+            if fact.response_body is not None:
+                _document_success(op, fact.response_body, components)
+            if not path.startswith("/api/v1"):
+                continue
             if fact.request_body is not None and "requestBody" not in op:
                 media_type, body = fact.request_body
                 op["requestBody"] = {

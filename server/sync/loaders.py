@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from server.sync.protocol import CaseData, InspectionData
 from server.sync.records import SPECS, Entity
 
 CASE_KINDS = (
@@ -100,7 +101,8 @@ def _attach_lists(conn: sqlite3.Connection, entities: dict[tuple[str, str], Enti
         ):
             agencies[row[0]].append(row[1])
         for e in cases:
-            e.data["agencies"] = agencies.get(e.id, [])
+            assert isinstance(e.data, CaseData)
+            e.data.agencies = agencies.get(e.id, [])
     if inspections:
         inspectors: dict[str, list[str]] = defaultdict(list)
         ids = [e.id for e in inspections]
@@ -111,4 +113,5 @@ def _attach_lists(conn: sqlite3.Connection, entities: dict[tuple[str, str], Enti
         ):
             inspectors[row[0]].append(row[1])
         for e in inspections:
-            e.data["inspectors"] = inspectors.get(e.id, [])
+            assert isinstance(e.data, InspectionData)
+            e.data.inspectors = inspectors.get(e.id, [])

@@ -7,13 +7,15 @@ extra fields are ignored everywhere (old and new app versions coexist).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from server.cases.subject import Reason, Subject
+from server.checklists.model import Template
 from server.lib.errors import Problem
 from server.lib.numbers import SQLITE_INT_MAX
+from server.lib.rawjson import documented_as
 from server.sync.client_state import ClientState
 
 UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -186,28 +188,6 @@ class PushResponse(msgspec.Struct):
     epoch: int
 
 
-RECORD_KINDS = (
-    "template, case, inspection, checklist, answer, note, photo, conflict, comment, release, "
-    "agency, evict"
-)
-
-
-class Record(msgspec.Struct):
-    """One record of a pull: the latest state of an entity."""
-
-    kind: Annotated[
-        str,
-        msgspec.Meta(
-            description=f"One of: {RECORD_KINDS}. New kinds may be added at any time: a "
-            "client ignores kinds it does not know."
-        ),
-    ]
-    id: str
-    rev: int
-    deleted: bool
-    data: dict[str, Any]
-
-
 class ChecklistProgress(msgspec.Struct):
     """``data.progress`` of a ``checklist`` record, computed by the server with the shared
     completeness rules: ``answered`` of the ``visible`` items hold an answer (photo and
@@ -228,6 +208,392 @@ class AgencyData(msgspec.Struct):
     id: str
     name: str
     kind: str
+
+
+# --- Pull records: one tagged struct per kind ----------------------------------------------
+# JSON kept in a column is passed on as it was stored (msgspec.Raw), documented as its type.
+
+AnswerValueText = Annotated[msgspec.Raw, documented_as(AnswerValue)]
+ReasonText = Annotated[msgspec.Raw, documented_as(Reason)]
+IdsText = Annotated[msgspec.Raw, documented_as(list[str])]
+GeoText = Annotated[msgspec.Raw, documented_as(Geo)]
+TemplateText = Annotated[msgspec.Raw, documented_as(Template)]
+ProgressText = Annotated[msgspec.Raw, documented_as(ChecklistProgress)]
+
+
+class Candidate(msgspec.Struct):
+    """One competing write of a conflict (as stored in ``conflicts.candidates``)."""
+
+    value: AnswerValue
+    op_id: str | None
+    author_id: str
+    device_id: str | None
+    client_time: str | None
+    rev: int
+    overwrote: AnswerValue | msgspec.UnsetType = msgspec.UNSET
+
+
+class Resolution(msgspec.Struct):
+    """How a team lead resolved a conflict (as stored in ``conflicts.resolution``)."""
+
+    value: AnswerValue
+    reason: str
+    op_id: str
+    candidate: int | None
+
+
+CandidatesText = Annotated[msgspec.Raw, documented_as(list[Candidate])]
+ResolutionText = Annotated[msgspec.Raw, documented_as(Resolution)]
+
+
+class RecordAddress(msgspec.Struct):
+    """A case's address as replicated (postcode without space)."""
+
+    postcode: str
+    huisnummer: int
+    toevoeging: str | None
+    street: str | None
+    city: str | None
+    bag_id: str | None
+
+
+class RecordBusiness(msgspec.Struct):
+    """A case's business as replicated."""
+
+    name: str
+    kvk: str | None
+    vestigingsnummer: str | None
+
+
+class RecordSubject(msgspec.Struct):
+    """A case's subject: address, business, or both."""
+
+    address: RecordAddress | None
+    business: RecordBusiness | None
+
+
+class CaseData(msgspec.Struct):
+    """``case``: ``possible_duplicates`` only those the reader is on; ``agencies`` on the case."""
+
+    id: str
+    reference: str
+    status: str
+    subject: RecordSubject
+    reason: ReasonText
+    teamlead_id: str | None
+    created_at: str
+    closed_at: str | None
+    possible_duplicates: IdsText
+    agencies: list[str] = []
+
+
+class InspectionData(msgspec.Struct):
+    """``inspection``: when, and who is assigned."""
+
+    id: str
+    case_id: str
+    scheduled_date: str | None
+    scheduled_time: str | None
+    performed_at: str | None
+    status: str
+    inspectors: list[str] = []
+
+
+class ChecklistData(msgspec.Struct):
+    """``checklist``: one agency's checklist of an inspection."""
+
+    id: str
+    inspection_id: str
+    case_id: str
+    agency_id: str
+    status: str
+    submitted_at: str | None
+    submitted_by: str | None
+    returned_at: str | None
+    returned_by: str | None
+    created_at: str
+    template: str
+    progress: ProgressText | None
+
+
+class AnswerData(msgspec.Struct):
+    """``answer`` (id ``<checklist_id>/<item_key>``)."""
+
+    checklist_id: str
+    item_key: str
+    value: AnswerValueText
+    author_id: str
+    amended: bool
+    updated_at: str
+
+
+class NoteData(msgspec.Struct):
+    """``note``."""
+
+    id: str
+    checklist_id: str
+    item_key: str | None
+    text: str
+    author_id: str
+    client_time: str | None
+    created_at: str
+
+
+class PhotoData(msgspec.Struct):
+    """``photo``: metadata; the bytes come from ``/api/v1/photos/{id}/{variant}``."""
+
+    id: str
+    checklist_id: str
+    item_key: str | None
+    sha256: str
+    size: int
+    mime: str
+    captured_at: str | None
+    width: int | None
+    height: int | None
+    state: str
+    withdrawn_at: str | None
+    withdraw_reason: str | None
+    author_id: str
+    created_at: str
+    geo: GeoText | None
+
+
+class ConflictData(msgspec.Struct):
+    """``conflict`` (team leads of the checklist's agency only)."""
+
+    id: str
+    checklist_id: str
+    case_id: str
+    item_key: str
+    status: str
+    created_at: str
+    resolved_by: str | None
+    resolved_at: str | None
+    candidates: CandidatesText
+    resolution: ResolutionText | None
+
+
+class CommentData(msgspec.Struct):
+    """``comment``: a team lead's return-to-officer remark."""
+
+    id: str
+    checklist_id: str
+    item_key: str | None
+    text: str
+    author_id: str
+    created_at: str
+
+
+class ReleaseData(msgspec.Struct):
+    """``release``: items of a checklist shared with everyone on the case."""
+
+    id: str
+    checklist_id: str
+    basis: str
+    author_id: str
+    created_at: str
+    item_keys: IdsText
+
+
+class TemplateData(msgspec.Struct):
+    """``template``: a published checklist template version."""
+
+    ref: str
+    slug: str
+    version: int
+    body: TemplateText
+
+
+class EvictData(msgspec.Struct):
+    """``evict``: delete everything local of the case (or of one checklist of it)."""
+
+    scope: Literal["case", "checklist"]
+    case_id: str
+    reason: Literal["case-closed", "access-withdrawn"]
+    checklist_id: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class _Record(msgspec.Struct, tag_field="kind"):
+    id: str
+    rev: int
+    deleted: bool
+
+
+class CaseRecord(_Record, tag="case"):
+    """The latest state of a case."""
+
+    data: CaseData
+
+
+class InspectionRecord(_Record, tag="inspection"):
+    """The latest state of an inspection."""
+
+    data: InspectionData
+
+
+class ChecklistRecord(_Record, tag="checklist"):
+    """The latest state of a checklist."""
+
+    data: ChecklistData
+
+
+class AnswerRecord(_Record, tag="answer"):
+    """The latest state of an answer."""
+
+    data: AnswerData
+
+
+class NoteRecord(_Record, tag="note"):
+    """A note."""
+
+    data: NoteData
+
+
+class PhotoRecord(_Record, tag="photo"):
+    """The latest state of a photo."""
+
+    data: PhotoData
+
+
+class ConflictRecord(_Record, tag="conflict"):
+    """The latest state of a conflict."""
+
+    data: ConflictData
+
+
+class CommentRecord(_Record, tag="comment"):
+    """A comment."""
+
+    data: CommentData
+
+
+class ReleaseRecord(_Record, tag="release"):
+    """A release."""
+
+    data: ReleaseData
+
+
+class TemplateRecord(_Record, tag="template"):
+    """A template version."""
+
+    data: TemplateData
+
+
+class AgencyRecord(_Record, tag="agency"):
+    """An agency named by a case (sent before the case record, same ``rev``)."""
+
+    data: AgencyData
+
+
+class EvictRecord(_Record, tag="evict"):
+    """An eviction (``deleted`` is true)."""
+
+    data: EvictData
+
+
+Record = (
+    CaseRecord
+    | InspectionRecord
+    | ChecklistRecord
+    | AnswerRecord
+    | NoteRecord
+    | PhotoRecord
+    | ConflictRecord
+    | CommentRecord
+    | ReleaseRecord
+    | TemplateRecord
+    | AgencyRecord
+    | EvictRecord
+)
+"""One record of a pull: the latest state of an entity, typed by ``kind``. New kinds may be
+added at any time: a client ignores kinds it does not know."""
+
+
+# --- Team-lead responses -------------------------------------------------------------------
+
+
+class ConflictView(msgspec.Struct):
+    """One conflict in the team lead's list."""
+
+    id: str
+    case_id: str
+    checklist_id: str
+    item_key: str
+    status: Literal["open", "resolved"]
+    candidates: list[Candidate]
+    created_at: str
+    resolved_by: str | None
+    resolved_at: str | None
+    resolution: Resolution | None
+    rev: int
+
+
+class ConflictPage(msgspec.Struct):
+    """``GET /api/v1/conflicts``: a page by id; ``next`` is the ``after`` of the next page."""
+
+    conflicts: list[ConflictView]
+    next: str | None
+
+
+class ResolveResponse(msgspec.Struct):
+    """``POST /api/v1/conflicts/{id}/resolve``: the conflict and the answer revision written."""
+
+    id: str
+    status: Literal["resolved"]
+    rev: int
+    answer_rev: int
+    op_id: str
+    resolution: Resolution
+
+
+class CommentResponse(msgspec.Struct):
+    """``POST /api/v1/checklists/{id}/comments``: the comment as devices will pull it."""
+
+    id: str
+    checklist_id: str
+    item_key: str | None
+    text: str
+    author_id: str
+    created_at: str
+    rev: int
+
+
+class ReleaseResponse(msgspec.Struct):
+    """``POST /api/v1/checklists/{id}/releases``: the release as devices will pull it."""
+
+    id: str
+    checklist_id: str
+    item_keys: list[str]
+    basis: str
+    author_id: str
+    created_at: str
+    rev: int
+
+
+class ReturnedComment(msgspec.Struct):
+    """One comment a return to officer created."""
+
+    id: str
+    item_key: str | None
+    rev: int
+
+
+class ReturnResponse(msgspec.Struct):
+    """``POST /api/v1/checklists/{id}/return``: the checklist stays submitted, now returned."""
+
+    checklist_id: str
+    status: Literal["submitted"]
+    returned_at: str
+    returned_by: str
+    text: str
+    comments: list[ReturnedComment]
+    rev: int
+
+
+def kind_of(record: Record) -> str:
+    """The ``kind`` tag of a pull record."""
+    return str(type(record).__struct_config__.tag)
 
 
 class PullResponse(msgspec.Struct):

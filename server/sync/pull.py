@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -23,8 +22,18 @@ from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
 from server.sync.loaders import load_by_ids, load_scoped
 from server.sync.progress import checklist_progress, progress_json
-from server.sync.protocol import PullResponse, Record
-from server.sync.records import Entity
+from server.sync.protocol import (
+    AgencyData,
+    AgencyRecord,
+    CaseData,
+    CaseRecord,
+    ChecklistData,
+    EvictData,
+    EvictRecord,
+    PullResponse,
+    Record,
+)
+from server.sync.records import Entity, as_record
 from server.sync.templates import template_by_hash
 
 MAX_LIMIT = 1000
@@ -93,28 +102,32 @@ class View:
     def record(self, entity: Entity) -> Record:
         """The wire record; a case's possible duplicates only as far as the reader is on them."""
         data = entity.data
-        if entity.kind == "case":
-            stored = data.get("possible_duplicates")
-            raw = bytes(stored) if isinstance(stored, msgspec.Raw) else b"[]"
+        if isinstance(data, CaseData):
+            raw = bytes(data.possible_duplicates)
             seen = duplicates_for(self.conn, self.reader, raw) if raw != b"[]" else []
-            data = {**data, "possible_duplicates": seen}
-        elif entity.kind == "checklist" and data.get("progress") is None:
+            data = msgspec.structs.replace(
+                data, possible_duplicates=msgspec.Raw(msgspec.json.encode(seen))
+            )
+        elif isinstance(data, ChecklistData) and data.progress is None:
             # Not written since progress was introduced: computed now, stored at the next push.
             found = checklist_progress(self.conn, entity.id)
             if found is not None:
-                data = {**data, "progress": msgspec.Raw(progress_json(found).encode())}
-        return Record(kind=entity.kind, id=entity.id, rev=entity.rev, deleted=False, data=data)
+                progress = msgspec.Raw(progress_json(found).encode())
+                data = msgspec.structs.replace(data, progress=progress)
+        return as_record(entity, data)
 
 
 def _evict(conn: sqlite3.Connection, row: sqlite3.Row) -> Record:
-    scope = "checklist" if row["checklist_id"] else "case"
     case_id = row["case_id"] or row["entity_id"]
     status = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
-    reason = "case-closed" if status is not None and status[0] == "closed" else "access-withdrawn"
-    data: dict[str, Any] = {"scope": scope, "case_id": case_id, "reason": reason}
-    if row["checklist_id"]:
-        data["checklist_id"] = row["checklist_id"]
-    return Record(kind="evict", id=row["entity_id"], rev=row["seq"], deleted=True, data=data)
+    closed = status is not None and status[0] == "closed"
+    data = EvictData(
+        scope="checklist" if row["checklist_id"] else "case",
+        case_id=case_id,
+        reason="case-closed" if closed else "access-withdrawn",
+        checklist_id=row["checklist_id"] or msgspec.UNSET,
+    )
+    return EvictRecord(id=row["entity_id"], rev=row["seq"], deleted=True, data=data)
 
 
 def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expansion | None]:
@@ -143,7 +156,7 @@ def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Recor
     """Put an ``agency`` record (id, display name, kind) before every case record, for each agency
     the case names, once per page: a client always holds the names of the agencies on its
     cases. Same ``rev`` as the case record, so a page stays ordered by ``rev``."""
-    wanted = sorted({a for r in records if r.kind == "case" for a in r.data.get("agencies") or []})
+    wanted = sorted({a for r in records if isinstance(r, CaseRecord) for a in r.data.agencies})
     if not wanted:
         return records
     names = {
@@ -156,22 +169,18 @@ def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Recor
     out: list[Record] = []
     sent: set[str] = set()
     for record in records:
-        if record.kind == "case":
-            for agency_id in record.data.get("agencies") or []:
+        if isinstance(record, CaseRecord):
+            for agency_id in record.data.agencies:
                 if agency_id in sent or agency_id not in names:
                     continue
                 sent.add(agency_id)
+                name, kind = names[agency_id]
                 out.append(
-                    Record(
-                        kind="agency",
+                    AgencyRecord(
                         id=agency_id,
                         rev=record.rev,
                         deleted=False,
-                        data={
-                            "id": agency_id,
-                            "name": names[agency_id][0],
-                            "kind": names[agency_id][1],
-                        },
+                        data=AgencyData(id=agency_id, name=name, kind=kind),
                     )
                 )
         out.append(record)

@@ -9,6 +9,46 @@ from typing import Any
 
 import msgspec
 
+from server.sync.protocol import (
+    AnswerData,
+    AnswerRecord,
+    CaseData,
+    CaseRecord,
+    ChecklistData,
+    ChecklistRecord,
+    CommentData,
+    CommentRecord,
+    ConflictData,
+    ConflictRecord,
+    InspectionData,
+    InspectionRecord,
+    NoteData,
+    NoteRecord,
+    PhotoData,
+    PhotoRecord,
+    Record,
+    RecordAddress,
+    RecordBusiness,
+    RecordSubject,
+    ReleaseData,
+    ReleaseRecord,
+    TemplateData,
+    TemplateRecord,
+)
+
+EntityData = (
+    CaseData
+    | InspectionData
+    | ChecklistData
+    | AnswerData
+    | NoteData
+    | PhotoData
+    | ConflictData
+    | CommentData
+    | ReleaseData
+    | TemplateData
+)
+
 
 @dataclass(slots=True)
 class Entity:
@@ -20,161 +60,194 @@ class Entity:
     case_id: str | None
     checklist_id: str | None
     item_key: str | None
-    data: dict[str, Any]
+    data: EntityData
 
 
-def _json(text: str | None) -> Any:
+def _json(text: str) -> msgspec.Raw:
+    return msgspec.Raw(text.encode())
+
+
+def _json_or_none(text: str | None) -> msgspec.Raw | None:
     return msgspec.Raw(text.encode()) if text is not None else None
 
 
 def _case(r: sqlite3.Row) -> Entity:
     address = (
-        {
-            "postcode": r["postcode"],
-            "huisnummer": r["huisnummer"],
-            "toevoeging": r["toevoeging"],
-            "street": r["street"],
-            "city": r["city"],
-            "bag_id": r["bag_id"],
-        }
+        RecordAddress(
+            postcode=r["postcode"],
+            huisnummer=r["huisnummer"],
+            toevoeging=r["toevoeging"],
+            street=r["street"],
+            city=r["city"],
+            bag_id=r["bag_id"],
+        )
         if r["postcode"] is not None
         else None
     )
     business = (
-        {"name": r["business_name"], "kvk": r["kvk"], "vestigingsnummer": r["vestigingsnummer"]}
+        RecordBusiness(
+            name=r["business_name"], kvk=r["kvk"], vestigingsnummer=r["vestigingsnummer"]
+        )
         if r["business_name"] is not None
         else None
     )
-    data = {
-        "id": r["id"],
-        "reference": r["reference"],
-        "status": r["status"],
-        "subject": {"address": address, "business": business},
-        "reason": _json(r["reason"]),
-        "teamlead_id": r["teamlead_id"],
-        "created_at": r["created_at"],
-        "closed_at": r["closed_at"],
-        "possible_duplicates": _json(r["possible_duplicates"]),
-    }
+    data = CaseData(
+        id=r["id"],
+        reference=r["reference"],
+        status=r["status"],
+        subject=RecordSubject(address=address, business=business),
+        reason=_json(r["reason"]),
+        teamlead_id=r["teamlead_id"],
+        created_at=r["created_at"],
+        closed_at=r["closed_at"],
+        possible_duplicates=_json(r["possible_duplicates"]),
+    )
     return Entity("case", r["id"], r["rev"], r["id"], None, None, data)
 
 
 def _inspection(r: sqlite3.Row) -> Entity:
-    data = {
-        k: r[k]
-        for k in ("id", "case_id", "scheduled_date", "scheduled_time", "performed_at", "status")
-    }
+    data = InspectionData(
+        id=r["id"],
+        case_id=r["case_id"],
+        scheduled_date=r["scheduled_date"],
+        scheduled_time=r["scheduled_time"],
+        performed_at=r["performed_at"],
+        status=r["status"],
+    )
     return Entity("inspection", r["id"], r["rev"], r["case_id"], None, None, data)
 
 
 def _checklist(r: sqlite3.Row) -> Entity:
-    data = {
-        k: r[k]
-        for k in (
-            "id",
-            "inspection_id",
-            "case_id",
-            "agency_id",
-            "status",
-            "submitted_at",
-            "submitted_by",
-            "returned_at",
-            "returned_by",
-            "created_at",
-        )
-    }
-    data["template"] = f"{r['template_slug']}@{r['template_version']}"
-    data["progress"] = _json(r["progress"])
+    data = ChecklistData(
+        id=r["id"],
+        inspection_id=r["inspection_id"],
+        case_id=r["case_id"],
+        agency_id=r["agency_id"],
+        status=r["status"],
+        submitted_at=r["submitted_at"],
+        submitted_by=r["submitted_by"],
+        returned_at=r["returned_at"],
+        returned_by=r["returned_by"],
+        created_at=r["created_at"],
+        template=f"{r['template_slug']}@{r['template_version']}",
+        progress=_json_or_none(r["progress"]),
+    )
     return Entity("checklist", r["id"], r["rev"], r["case_id"], r["id"], None, data)
 
 
 def _answer(r: sqlite3.Row) -> Entity:
     key = f"{r['checklist_id']}/{r['item_key']}"
-    data = {
-        "checklist_id": r["checklist_id"],
-        "item_key": r["item_key"],
-        "value": _json(r["value"]),
-        "author_id": r["author_id"],
-        "amended": bool(r["amended"]),
-        "updated_at": r["updated_at"],
-    }
+    data = AnswerData(
+        checklist_id=r["checklist_id"],
+        item_key=r["item_key"],
+        value=_json(r["value"]),
+        author_id=r["author_id"],
+        amended=bool(r["amended"]),
+        updated_at=r["updated_at"],
+    )
     return Entity("answer", key, r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
 
 
 def _note(r: sqlite3.Row) -> Entity:
-    data = {
-        k: r[k]
-        for k in (
-            "id",
-            "checklist_id",
-            "item_key",
-            "text",
-            "author_id",
-            "client_time",
-            "created_at",
-        )
-    }
+    data = NoteData(
+        id=r["id"],
+        checklist_id=r["checklist_id"],
+        item_key=r["item_key"],
+        text=r["text"],
+        author_id=r["author_id"],
+        client_time=r["client_time"],
+        created_at=r["created_at"],
+    )
     return Entity("note", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
 
 
 def _photo(r: sqlite3.Row) -> Entity:
-    data = {
-        k: r[k]
-        for k in (
-            "id",
-            "checklist_id",
-            "item_key",
-            "sha256",
-            "size",
-            "mime",
-            "captured_at",
-            "width",
-            "height",
-            "state",
-            "withdrawn_at",
-            "withdraw_reason",
-            "author_id",
-            "created_at",
-        )
-    }
-    data["geo"] = _json(r["geo"])
+    data = PhotoData(
+        id=r["id"],
+        checklist_id=r["checklist_id"],
+        item_key=r["item_key"],
+        sha256=r["sha256"],
+        size=r["size"],
+        mime=r["mime"],
+        captured_at=r["captured_at"],
+        width=r["width"],
+        height=r["height"],
+        state=r["state"],
+        withdrawn_at=r["withdrawn_at"],
+        withdraw_reason=r["withdraw_reason"],
+        author_id=r["author_id"],
+        created_at=r["created_at"],
+        geo=_json_or_none(r["geo"]),
+    )
     return Entity("photo", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
 
 
 def _conflict(r: sqlite3.Row) -> Entity:
-    data = {
-        k: r[k]
-        for k in (
-            "id",
-            "checklist_id",
-            "case_id",
-            "item_key",
-            "status",
-            "created_at",
-            "resolved_by",
-            "resolved_at",
-        )
-    }
-    data["candidates"] = _json(r["candidates"])
-    data["resolution"] = _json(r["resolution"])
+    data = ConflictData(
+        id=r["id"],
+        checklist_id=r["checklist_id"],
+        case_id=r["case_id"],
+        item_key=r["item_key"],
+        status=r["status"],
+        created_at=r["created_at"],
+        resolved_by=r["resolved_by"],
+        resolved_at=r["resolved_at"],
+        candidates=_json(r["candidates"]),
+        resolution=_json_or_none(r["resolution"]),
+    )
     return Entity("conflict", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
 
 
 def _comment(r: sqlite3.Row) -> Entity:
-    data = {k: r[k] for k in ("id", "checklist_id", "item_key", "text", "author_id", "created_at")}
+    data = CommentData(
+        id=r["id"],
+        checklist_id=r["checklist_id"],
+        item_key=r["item_key"],
+        text=r["text"],
+        author_id=r["author_id"],
+        created_at=r["created_at"],
+    )
     return Entity("comment", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
 
 
 def _release(r: sqlite3.Row) -> Entity:
-    data = {k: r[k] for k in ("id", "checklist_id", "basis", "author_id", "created_at")}
-    data["item_keys"] = _json(r["item_keys"])
+    data = ReleaseData(
+        id=r["id"],
+        checklist_id=r["checklist_id"],
+        basis=r["basis"],
+        author_id=r["author_id"],
+        created_at=r["created_at"],
+        item_keys=_json(r["item_keys"]),
+    )
     return Entity("release", r["id"], r["rev"], r["case_id"], r["checklist_id"], None, data)
 
 
 def _template(r: sqlite3.Row) -> Entity:
     ref = f"{r['slug']}@{r['version']}"
-    data = {"ref": ref, "slug": r["slug"], "version": r["version"], "body": _json(r["body"])}
+    data = TemplateData(ref=ref, slug=r["slug"], version=r["version"], body=_json(r["body"]))
     return Entity("template", ref, r["rev"], None, None, None, data)
+
+
+_RECORD_TYPES: dict[type[EntityData], type[Record]] = {
+    CaseData: CaseRecord,
+    InspectionData: InspectionRecord,
+    ChecklistData: ChecklistRecord,
+    AnswerData: AnswerRecord,
+    NoteData: NoteRecord,
+    PhotoData: PhotoRecord,
+    ConflictData: ConflictRecord,
+    CommentData: CommentRecord,
+    ReleaseData: ReleaseRecord,
+    TemplateData: TemplateRecord,
+}
+
+
+def as_record(entity: Entity, data: EntityData | None = None) -> Record:
+    """The typed wire record of ``entity`` (with ``data`` instead of its own, if given)."""
+    data = entity.data if data is None else data
+    record_type: Any = _RECORD_TYPES[type(data)]
+    record: Record = record_type(id=entity.id, rev=entity.rev, deleted=False, data=data)
+    return record
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,18 @@ from server.audit.log import append
 from server.auth.guards import principal_of, requires_teamlead
 from server.lib.errors import BadRequest
 from server.sync import conflicts, returns, service, teamlead
-from server.sync.protocol import MAX_BODY, PullResponse, PushRequest, PushResponse, encoder
+from server.sync.protocol import (
+    MAX_BODY,
+    CommentResponse,
+    ConflictPage,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ReleaseResponse,
+    ResolveResponse,
+    ReturnResponse,
+    encoder,
+)
 
 
 def _json(value: Any, status: int = 200) -> Response[bytes]:
@@ -25,7 +36,10 @@ def _json(value: Any, status: int = 200) -> Response[bytes]:
     status_code=200,
     tags=["sync"],
     summary="Push a device's ops (idempotent, per-device sequenced)",
-    opt={"request_body": ("application/json", PushRequest)},
+    opt={
+        "request_body": ("application/json", PushRequest),
+        "response_body": (200, "application/json", PushResponse),
+    },
 )
 async def sync_push(request: Request[Any, Any, State]) -> Response[bytes]:
     """Apply ops in one durable transaction; see docs/sync.md."""
@@ -35,7 +49,12 @@ async def sync_push(request: Request[Any, Any, State]) -> Response[bytes]:
     return _json(result)
 
 
-@get("/api/v1/sync/pull", tags=["sync"], summary="Pull the caller's visible changes")
+@get(
+    "/api/v1/sync/pull",
+    tags=["sync"],
+    summary="Pull the caller's visible changes",
+    opt={"response_body": (200, "application/json", PullResponse)},
+)
 async def sync_pull(
     request: Request[Any, Any, State],
     cursor: FromQuery[str | None] = None,
@@ -53,6 +72,7 @@ async def sync_pull(
     guards=[requires_teamlead],
     tags=["review"],
     summary="Conflicts in checklists of the team lead's agency",
+    opt={"response_body": (200, "application/json", ConflictPage)},
 )
 async def list_conflicts(
     request: Request[Any, Any, State],
@@ -88,6 +108,7 @@ async def list_conflicts(
     status_code=200,
     tags=["review"],
     summary="Resolve a conflict: pick a candidate or enter a value, with a reason",
+    opt={"response_body": (200, "application/json", ResolveResponse)},
 )
 async def resolve_conflict(
     request: Request[Any, Any, State],
@@ -107,6 +128,7 @@ async def resolve_conflict(
     status_code=201,
     tags=["review"],
     summary="Return to officer: comment on a checklist or one item",
+    opt={"response_body": (201, "application/json", CommentResponse)},
 )
 async def add_comment(
     request: Request[Any, Any, State],
@@ -126,6 +148,7 @@ async def add_comment(
     status_code=201,
     tags=["review"],
     summary="Release shareable items into the shared summary",
+    opt={"response_body": (201, "application/json", ReleaseResponse)},
 )
 async def add_release(
     request: Request[Any, Any, State],
@@ -145,6 +168,7 @@ async def add_release(
     status_code=200,
     tags=["review"],
     summary="Return a submitted checklist to the inspector, with a comment",
+    opt={"response_body": (200, "application/json", ReturnResponse)},
 )
 async def return_checklist(
     request: Request[Any, Any, State],

@@ -11,13 +11,20 @@ from typing import Any
 
 import msgspec
 
+from server.lib.rawjson import DEFINITIONS, REF_TEMPLATE
 from server.sync.protocol import (
     AgencyData,
     ChecklistProgress,
+    CommentResponse,
+    ConflictPage,
     PullResponse,
     PushRequest,
     PushResponse,
+    ReleaseResponse,
+    ResolveResponse,
+    ReturnResponse,
 )
+from server.sync.returns import ReturnRequest
 from server.sync.teamlead import CommentRequest, ReleaseRequest, ResolveRequest
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "schemas" / "sync-v1.schema.json"
@@ -30,12 +37,20 @@ ROOTS: tuple[type[Any], ...] = (
     ReleaseRequest,
     ChecklistProgress,
     AgencyData,
+    ReturnRequest,
+    ConflictPage,
+    ResolveResponse,
+    CommentResponse,
+    ReleaseResponse,
+    ReturnResponse,
 )
 
 
 def render() -> bytes:
     """The schema document as formatted JSON bytes (deterministic)."""
-    refs, components = msgspec.json.schema_components(ROOTS, ref_template="#/$defs/{name}")
+    refs, components = msgspec.json.schema_components(ROOTS, ref_template=REF_TEMPLATE)
+    for name, definition in DEFINITIONS.items():
+        components.setdefault(name, definition)
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://schouw.example/schemas/sync-v1.schema.json",
@@ -45,7 +60,10 @@ def render() -> bytes:
         "anyOf": list(refs),
         "$defs": dict(sorted(components.items())),
     }
-    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+    encoded = msgspec.json.encode(document).replace(
+        REF_TEMPLATE.format(name="").encode(), b"#/$defs/"
+    )
+    return msgspec.json.format(encoded, indent=2) + b"\n"
 
 
 def main(argv: list[str] | None = None) -> int:

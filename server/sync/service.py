@@ -11,7 +11,7 @@ from server.auth.principal import Principal
 from server.db import Database
 from server.lib.errors import BadRequest, DomainError
 from server.sync.envelope import decode_envelope
-from server.sync.protocol import PullResponse, PushResponse
+from server.sync.protocol import PullResponse, PushResponse, kind_of
 from server.sync.pull import MAX_LIMIT, pull_page
 from server.sync.push import PushUnit
 
@@ -49,7 +49,8 @@ async def pull(db: Database, principal: Principal, cursor: str | None, limit: in
         raise exc.mark_audited() from None
     kinds: dict[str, int] = {}
     for record in page.changes:
-        kinds[record.kind] = kinds.get(record.kind, 0) + 1
+        kind = kind_of(record)
+        kinds[kind] = kinds.get(kind, 0) + 1
     await db.write(
         lambda c: append(
             c,

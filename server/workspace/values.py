@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from server.checklists.model import Item
 
 YES_NO_NA = {"yes": "Ja", "no": "Nee", "na": "N.v.t."}
@@ -32,6 +34,8 @@ def show_value(item: Item | None, value: Any) -> str:
 
 def show_place(geo: Any) -> str:
     """A location ``{lat, lon, accuracy?}`` as text (empty when unknown)."""
+    if isinstance(geo, msgspec.Struct):
+        geo = msgspec.structs.asdict(geo)
     if not isinstance(geo, dict) or "lat" not in geo or "lon" not in geo:
         return ""
     text = f"{float(geo['lat']):.5f}, {float(geo['lon']):.5f}"
