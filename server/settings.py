@@ -36,6 +36,10 @@ class Settings:
     partner_token_ttl: int = 10 * 60
     partner_rate_limit: int = 600
     partner_rate_window: int = 60
+    webhook_allow_loopback_http: bool = False
+    webhook_max_attempts: int = 8
+    webhook_retry_base_ms: int = 5000
+    webhook_coalesce_ms: int = 10_000
 
     @property
     def db_path(self) -> Path:
@@ -73,6 +77,10 @@ ENV_NAMES: dict[str, str] = {
     "partner_token_ttl": "SCHOUW_PARTNER_TOKEN_TTL",
     "partner_rate_limit": "SCHOUW_PARTNER_RATE_LIMIT",
     "partner_rate_window": "SCHOUW_PARTNER_RATE_WINDOW",
+    "webhook_allow_loopback_http": "SCHOUW_WEBHOOK_ALLOW_LOOPBACK_HTTP",
+    "webhook_max_attempts": "SCHOUW_WEBHOOK_MAX_ATTEMPTS",
+    "webhook_retry_base_ms": "SCHOUW_WEBHOOK_RETRY_BASE_MS",
+    "webhook_coalesce_ms": "SCHOUW_WEBHOOK_COALESCE_MS",
 }
 
 
@@ -142,4 +150,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         partner_token_ttl=_int(env, "SCHOUW_PARTNER_TOKEN_TTL", 10 * 60, 60, 3600),
         partner_rate_limit=_int(env, "SCHOUW_PARTNER_RATE_LIMIT", 600, 1, 1_000_000),
         partner_rate_window=_int(env, "SCHOUW_PARTNER_RATE_WINDOW", 60, 1, 3600),
+        webhook_allow_loopback_http=_int(env, "SCHOUW_WEBHOOK_ALLOW_LOOPBACK_HTTP", 0, 0, 1) == 1,
+        webhook_max_attempts=_int(env, "SCHOUW_WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
+        webhook_retry_base_ms=_int(env, "SCHOUW_WEBHOOK_RETRY_BASE_MS", 5000, 10, 3_600_000),
+        webhook_coalesce_ms=_int(env, "SCHOUW_WEBHOOK_COALESCE_MS", 10_000, 0, 3_600_000),
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from server.admin import webhooks
 from server.admin.common import CliError, connect, unknown_agency, write
 from server.audit.log import SYSTEM, append
 from server.auth import repository
@@ -172,3 +173,4 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_client_rotate)
     p = client.add_parser("list", help="list clients", description="List clients.")
     p.set_defaults(func=cmd_client_list)
+    webhooks.register(client)

@@ -160,3 +160,60 @@ def rotate_secret(
         (until, new_hash, client_id),
     )
     return until
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookState:
+    """A client's endpoint and signing secrets."""
+
+    client_id: str
+    scopes: frozenset[str]
+    revoked: bool
+    url: str | None
+    secret: str | None
+
+
+def webhook_state(conn: sqlite3.Connection, client_id: str) -> WebhookState | None:
+    """The endpoint state of one client, or None when there is no such client."""
+    row = conn.execute(
+        "SELECT id, scopes, revoked_at, webhook_url, webhook_secret FROM api_clients WHERE id = ?",
+        (client_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return WebhookState(
+        client_id=row["id"],
+        scopes=frozenset(msgspec.json.decode(row["scopes"])),
+        revoked=row["revoked_at"] is not None,
+        url=row["webhook_url"],
+        secret=row["webhook_secret"],
+    )
+
+
+def set_webhook(
+    conn: sqlite3.Connection,
+    client_id: str,
+    url: str,
+    new_secret: str | None,
+    overlap: timedelta,
+) -> None:
+    """Register the endpoint; with ``new_secret`` the current secret keeps signing for
+    ``overlap`` next to the new one."""
+    if new_secret is None:
+        conn.execute("UPDATE api_clients SET webhook_url = ? WHERE id = ?", (url, client_id))
+        return
+    conn.execute(
+        "UPDATE api_clients SET webhook_url = ?, webhook_previous_secret = webhook_secret,"
+        " webhook_previous_until = CASE WHEN webhook_secret IS NULL THEN NULL ELSE ? END,"
+        " webhook_secret = ? WHERE id = ?",
+        (url, iso(utc_now() + overlap), new_secret, client_id),
+    )
+
+
+def clear_webhook(conn: sqlite3.Connection, client_id: str) -> None:
+    """Remove the endpoint and its secrets (pending notifications stay, unsent)."""
+    conn.execute(
+        "UPDATE api_clients SET webhook_url = NULL, webhook_secret = NULL,"
+        " webhook_previous_secret = NULL, webhook_previous_until = NULL WHERE id = ?",
+        (client_id,),
+    )

@@ -8,6 +8,8 @@ from server.checklists.library import publish_library
 from server.db.lock import LockBusy, lock_data_dir
 from server.evidence.lifecycle import start as start_evidence
 from server.evidence.lifecycle import stop as stop_evidence
+from server.partners.lifecycle import start as start_partners
+from server.partners.lifecycle import stop as stop_partners
 
 
 async def startup(app: Litestar) -> None:
@@ -19,6 +21,11 @@ async def startup(app: Litestar) -> None:
     try:
         await publish_library(app.state.db)
         await start_evidence(app)
+        try:
+            await start_partners(app)
+        except BaseException:
+            await stop_evidence(app)
+            raise
     except BaseException:
         app.state.data_dir_lock.release()
         raise
@@ -26,6 +33,7 @@ async def startup(app: Litestar) -> None:
 
 async def shutdown(app: Litestar) -> None:
     """Release domain resources before the database closes."""
+    await stop_partners(app)
     await stop_evidence(app)
     lock = getattr(app.state, "data_dir_lock", None)
     if lock is not None:

@@ -1,0 +1,158 @@
+"""The notification worker: tails the change feed into the outbox and delivers it.
+
+Two loops share nothing but the database: the *tail* moves the stored cursor and writes
+outbox rows (:func:`server.partners.outbox.fill`); the *delivery* loop sends due rows over
+HTTPS (no redirects followed), with exponential backoff and jitter, and dead-letters a
+notification after ``webhook_max_attempts``. Delivery is at-least-once: a row is marked
+delivered only after a 2xx, so a crash in between sends it again with the same
+``webhook-id``. Pushes never wait for a receiver: the loops only queue small writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+from datetime import timedelta
+
+import httpx
+
+from server.db import Database
+from server.lib.clock import iso, utc_now
+from server.partners import outbox
+from server.partners.events import last_seq
+from server.partners.webhooks import WebhookUrlError, check_url, cloud_event, sign
+from server.settings import Settings
+
+log = logging.getLogger("schouw.partners.notifier")
+POLL = 0.25
+MAX_BACKOFF = 3600.0
+TIMEOUT = 10.0
+PARALLEL = 32
+
+
+def check_endpoints(conn: sqlite3.Connection, settings: Settings) -> None:
+    """Refuse to start while a client's endpoint is not allowed (plain HTTP without the
+    loopback setting)."""
+    for row in conn.execute(
+        "SELECT id, webhook_url FROM api_clients WHERE webhook_url IS NOT NULL"
+    ).fetchall():
+        try:
+            check_url(row[1], allow_loopback_http=settings.webhook_allow_loopback_http)
+        except WebhookUrlError as exc:
+            raise RuntimeError(
+                f"client {row[0]} has a webhook endpoint that is not allowed: {exc}. "
+                "Set SCHOUW_WEBHOOK_ALLOW_LOOPBACK_HTTP=1 (tests only) or run "
+                "`schouw client webhook clear` for it."
+            ) from None
+
+
+def backoff(attempts: int, base_ms: int) -> float:
+    """Seconds before the next attempt after ``attempts`` failures: doubling, capped, with
+    jitter (between half and all of the delay)."""
+    delay = min(MAX_BACKOFF, base_ms / 1000 * 2 ** max(0, attempts - 1))
+    return float(delay * random.uniform(0.5, 1.0))
+
+
+class Notifier:
+    """The two loops of one app."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        """Check the endpoints, then start tailing and delivering."""
+        await self.db.read(lambda c: check_endpoints(c, self.settings))
+        self._client = httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT)
+        self._tasks = [
+            asyncio.create_task(self._tail_forever(), name="schouw-notify-tail"),
+            asyncio.create_task(self._deliver_forever(), name="schouw-notify-deliver"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop both loops; unsent notifications stay in the outbox."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def tail_once(self) -> int:
+        """Move the cursor over new feed rows (nothing is written when there are none)."""
+
+        def behind(conn: sqlite3.Connection) -> bool:
+            return last_seq(conn) > outbox.cursor(conn)
+
+        if not await self.db.read(behind):
+            return 0
+        coalesce_ms = self.settings.webhook_coalesce_ms
+        moved = await self.db.write(lambda c: outbox.fill(c, coalesce_ms))
+        if moved:
+            self._wake.set()
+        return moved
+
+    async def _tail_forever(self) -> None:
+        while True:
+            try:
+                moved = await self.tail_once()
+            except Exception:
+                log.exception("notification tail failed; retrying")
+                moved = 0
+            if moved < outbox.BATCH:
+                await asyncio.sleep(POLL)
+
+    async def _send(self, delivery: outbox.Delivery) -> tuple[bool, int | None, str | None]:
+        assert self._client is not None
+        body = cloud_event(
+            delivery.id, delivery.case_id, delivery.types, delivery.seq, delivery.created_at
+        )
+        headers = sign(delivery.id, body, delivery.secrets, utc_now()).as_dict()
+        try:
+            resp = await self._client.post(delivery.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, None, f"{type(exc).__name__}: {exc}"
+        if 200 <= resp.status_code < 300:
+            return True, resp.status_code, None
+        return False, resp.status_code, f"HTTP {resp.status_code}"
+
+    async def deliver_once(self) -> int:
+        """Send every due notification (up to a batch); store the outcomes; return how many."""
+        batch = await self.db.read(lambda c: outbox.due(c, PARALLEL))
+        if not batch:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(d) for d in batch))
+        max_attempts = self.settings.webhook_max_attempts
+        base_ms = self.settings.webhook_retry_base_ms
+
+        def store(conn: sqlite3.Connection) -> None:
+            for delivery, (ok, status, error) in zip(batch, outcomes, strict=True):
+                attempts = delivery.attempts + 1
+                retry_at = None
+                if not ok and attempts < max_attempts:
+                    retry_at = iso(utc_now() + timedelta(seconds=backoff(attempts, base_ms)))
+                outbox.record_attempt(
+                    conn, delivery.id, ok=ok, status=status, error=error, retry_at=retry_at
+                )
+
+        await self.db.write(store)
+        return len(batch)
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            try:
+                sent = await self.deliver_once()
+            except Exception:
+                log.exception("notification delivery failed; retrying")
+                sent = 0
+            if sent < PARALLEL:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL)

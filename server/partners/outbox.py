@@ -1,0 +1,227 @@
+"""The notification outbox: filled from the change feed, drained by the delivery loop.
+
+:func:`fill` runs as one write unit: it reads the change-feed rows after the stored cursor,
+maps them to summary-level events per subscribed client (through the projection, like
+``GET /changes``), folds them into pending notifications (at most one per case per client
+per coalescing window) and moves the cursor, all in one transaction. A crash therefore never
+loses a change: either the rows and the cursor move together, or neither does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import timedelta
+
+import msgspec
+
+from server.cases.visibility import partner_reader
+from server.lib.clock import iso, now_iso, parse_iso, utc_now
+from server.lib.ids import uuid7
+from server.partners.events import coalesce, events_for, read_changes
+
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A client that receives notifications."""
+
+    client_id: str
+    agency_id: str
+    url: str
+    secrets: list[str]
+
+
+def subscribers(conn: sqlite3.Connection) -> list[Subscriber]:
+    """Clients with an endpoint, the ``notifications`` scope, and not revoked."""
+    now = now_iso()
+    out = []
+    for r in conn.execute(
+        "SELECT id, agency_id, webhook_url, webhook_secret, webhook_previous_secret,"
+        " webhook_previous_until, scopes FROM api_clients WHERE webhook_url IS NOT NULL"
+        " AND revoked_at IS NULL ORDER BY id"
+    ):
+        if "notifications" not in msgspec.json.decode(r["scopes"]):
+            continue
+        live = [r["webhook_secret"]]
+        if r["webhook_previous_secret"] and (r["webhook_previous_until"] or "") > now:
+            live.append(r["webhook_previous_secret"])
+        out.append(Subscriber(r["id"], r["agency_id"], r["webhook_url"], live))
+    return out
+
+
+def cursor(conn: sqlite3.Connection) -> int:
+    """The worker's position in the change feed."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'notify_seq'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
+    """Turn the next feed rows into outbox rows and move the cursor; return rows looked at."""
+    after = cursor(conn)
+    changes, position = read_changes(conn, after, batch)
+    if position == after:
+        return 0
+    subs = subscribers(conn)
+    if subs and changes:
+        per_reader = events_for(conn, changes, [partner_reader(s.agency_id) for s in subs])
+        for sub, events in zip(subs, per_reader, strict=True):
+            for entry in coalesce(events):
+                _fold(
+                    conn,
+                    sub.client_id,
+                    entry.case_id,
+                    list(entry.types),
+                    entry.seq,
+                    coalesce_ms,
+                )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('notify_seq', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(position),),
+    )
+    return position - after
+
+
+def _fold(  # noqa: PLR0917 (one call site, all positions distinct)
+    conn: sqlite3.Connection,
+    client_id: str,
+    case_id: str,
+    types: list[str],
+    seq: int,
+    coalesce_ms: int,
+) -> None:
+    """Fold into the case's notification still waiting out its coalescing window, or queue a
+    new one no sooner than the window after the previous one. A notification already due
+    may be in flight, so nothing is folded into it."""
+    pending = conn.execute(
+        "SELECT id, types FROM notification_outbox WHERE client_id = ? AND case_id = ?"
+        " AND state = 'pending' AND attempts = 0 AND due_at > ?"
+        " ORDER BY created_at DESC LIMIT 1",
+        (client_id, case_id, now_iso()),
+    ).fetchone()
+    if pending is not None:
+        merged = list(msgspec.json.decode(pending["types"]))
+        merged += [t for t in types if t not in merged]
+        conn.execute(
+            "UPDATE notification_outbox SET types = ?, seq = ? WHERE id = ?",
+            (msgspec.json.encode(merged).decode(), seq, pending["id"]),
+        )
+        return
+    last = conn.execute(
+        "SELECT MAX(created_at) FROM notification_outbox WHERE client_id = ? AND case_id = ?",
+        (client_id, case_id),
+    ).fetchone()[0]
+    created = utc_now()
+    due = created
+    if last is not None:
+        due = max(created, parse_iso(last) + timedelta(milliseconds=coalesce_ms))
+    conn.execute(
+        "INSERT INTO notification_outbox (id, client_id, case_id, types, seq, created_at,"
+        " due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            uuid7(),
+            client_id,
+            case_id,
+            msgspec.json.encode(types).decode(),
+            seq,
+            iso(created),
+            iso(due),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notification to send now."""
+
+    id: str
+    client_id: str
+    case_id: str
+    types: list[str]
+    seq: int
+    created_at: str
+    attempts: int
+    url: str
+    secrets: list[str]
+
+
+def due(conn: sqlite3.Connection, limit: int) -> list[Delivery]:
+    """Pending notifications whose time has come, oldest first, with their endpoint."""
+    subs = {s.client_id: s for s in subscribers(conn)}
+    rows = conn.execute(
+        "SELECT * FROM notification_outbox WHERE state = 'pending' AND due_at <= ?"
+        " ORDER BY due_at, id LIMIT ?",
+        (now_iso(), limit),
+    ).fetchall()
+    return [
+        Delivery(
+            id=r["id"],
+            client_id=r["client_id"],
+            case_id=r["case_id"],
+            types=list(msgspec.json.decode(r["types"])),
+            seq=r["seq"],
+            created_at=r["created_at"],
+            attempts=r["attempts"],
+            url=subs[r["client_id"]].url,
+            secrets=subs[r["client_id"]].secrets,
+        )
+        for r in rows
+        if r["client_id"] in subs
+    ]
+
+
+def next_due(conn: sqlite3.Connection) -> str | None:
+    """When the next pending notification is due."""
+    row = conn.execute(
+        "SELECT MIN(due_at) FROM notification_outbox WHERE state = 'pending'"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record_attempt(
+    conn: sqlite3.Connection,
+    delivery_id: str,
+    *,
+    ok: bool,
+    status: int | None,
+    error: str | None,
+    retry_at: str | None,
+) -> None:
+    """Store an attempt's outcome: delivered, retry at ``retry_at``, or dead (None)."""
+    if ok:
+        conn.execute(
+            "UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1,"
+            " last_status = ?, last_error = NULL, delivered_at = ? WHERE id = ?",
+            (status, now_iso(), delivery_id),
+        )
+        return
+    conn.execute(
+        "UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?,"
+        " last_error = ?, state = ?, due_at = COALESCE(?, due_at) WHERE id = ?",
+        (status, (error or "")[:500], "pending" if retry_at else "dead", retry_at, delivery_id),
+    )
+
+
+def replay(conn: sqlite3.Connection, delivery_ids: list[str]) -> int:
+    """Queue dead-lettered notifications again (fresh attempts); return how many."""
+    count = 0
+    for delivery_id in delivery_ids:
+        count += conn.execute(
+            "UPDATE notification_outbox SET state = 'pending', attempts = 0, due_at = ?"
+            " WHERE id = ? AND state = 'dead'",
+            (now_iso(), delivery_id),
+        ).rowcount
+    return count
+
+
+def listing(
+    conn: sqlite3.Connection, client_id: str | None, state: str | None, limit: int
+) -> list[sqlite3.Row]:
+    """Notifications, newest first, optionally of one client and state."""
+    return conn.execute(
+        "SELECT * FROM notification_outbox WHERE (?1 IS NULL OR client_id = ?1)"
+        " AND (?2 IS NULL OR state = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+        (client_id, state, limit),
+    ).fetchall()
