@@ -198,7 +198,16 @@ def set_webhook(
     overlap: timedelta,
 ) -> None:
     """Register the endpoint; with ``new_secret`` the current secret keeps signing for
-    ``overlap`` next to the new one."""
+    ``overlap`` next to the new one.
+
+    While no client has an endpoint the notification worker does not move its cursor; the
+    first endpoint starts it at the present, so nobody is notified of older changes.
+    """
+    if conn.execute("SELECT 1 FROM api_clients WHERE webhook_url IS NOT NULL").fetchone() is None:
+        conn.execute(
+            "UPDATE meta SET value = (SELECT COALESCE(MAX(seq), 0) FROM changes)"
+            " WHERE key = 'notify_seq'"
+        )
     if new_secret is None:
         conn.execute("UPDATE api_clients SET webhook_url = ? WHERE id = ?", (url, client_id))
         return

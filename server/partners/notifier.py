@@ -86,10 +86,11 @@ class Notifier:
             await self._client.aclose()
 
     async def tail_once(self) -> int:
-        """Move the cursor over new feed rows (nothing is written when there are none)."""
+        """Move the cursor over new feed rows. Nothing is written when there are none or
+        when no client has an endpoint (the cursor then waits; see ``set_webhook``)."""
 
         def behind(conn: sqlite3.Connection) -> bool:
-            return last_seq(conn) > outbox.cursor(conn)
+            return last_seq(conn) > outbox.cursor(conn) and bool(outbox.subscribers(conn))
 
         if not await self.db.read(behind):
             return 0
