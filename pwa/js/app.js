@@ -82,6 +82,8 @@ async function refreshBar() {
   $("unsent").textContent = `${st.unsent} niet verzonden`;
   $("photo-bytes").textContent = st.photosOpen ? `Foto's: nog ${formatBytes(st.photoBytes)}` : "Foto's verzonden";
   $("last-sync").textContent = last ? `Bijgewerkt ${clock(last)}` : "Nog niet bijgewerkt";
+  // The one compact line: what matters at a glance; the details open on tap.
+  $("status-summary").textContent = [status.online ? null : "Offline", st.unsent ? `${st.unsent} niet verzonden` : null, st.photosOpen ? `foto's: nog ${formatBytes(st.photoBytes)}` : null].filter(Boolean).join(" · ");
   const safe = $("safe");
   safe.dataset.safe = String(st.safe);
   safe.textContent = st.safe ? "Veilig om in te leveren" : "Werk staat nog op dit toestel";
@@ -164,8 +166,25 @@ function watchWorker(reg) {
   });
 }
 
+/** A header taller than a fifth of the screen (large text) stops being sticky. */
+function watchHeader() {
+  const header = document.querySelector("header.top");
+  const check = () => {
+    document.body.toggleAttribute("data-tall-header", header.offsetHeight > window.innerHeight * 0.2);
+  };
+  if ("ResizeObserver" in window) new ResizeObserver(check).observe(header);
+  window.addEventListener("resize", check);
+  check();
+}
+
 async function boot() {
   $("sync-now").addEventListener("click", () => syncNow("manual"));
+  $("status-toggle").addEventListener("click", () => {
+    const open = $("status-toggle").getAttribute("aria-expanded") !== "true";
+    $("status-toggle").setAttribute("aria-expanded", String(open));
+    $("status-details").hidden = !open;
+  });
+  watchHeader();
   $("update-go").addEventListener("click", () => waitingWorker?.postMessage({ type: "skip-waiting" }));
   events.addEventListener("changed", () => refreshBar());
   events.addEventListener("status", () => refreshBar());

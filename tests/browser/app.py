@@ -34,7 +34,7 @@ def log_in(page: Any, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("#today-list a.card-link")
+    page.wait_for_selector("main li.inspection a.card-link")  # on the work list (any section)
     # Installing precaches the whole shell; on a loaded 2-core CI machine that can take long.
     wait_until(page, "() => navigator.serviceWorker.controller !== null", timeout_s=90)
     wait_until(

@@ -65,7 +65,9 @@ def test_offline_capture_reload_and_sync(
     photo_path.write_bytes(photo)
     page.set_input_files('input[data-item="toegang-verleend"][data-kind="gallery"]', photo_path)
     page.wait_for_selector("#block-toegang-verleend .thumb img")
-    page.wait_for_selector("#net[data-online=false]")  # the app noticed it cannot reach the server
+    # The app noticed it cannot reach the server (the compact status line says so).
+    page.wait_for_selector("#status-summary:text('Offline')")
+    assert page.get_attribute("#net", "data-online") == "false"
 
     page.reload()  # offline: the shell must come from the service worker
     page.wait_for_selector("form.checklist")

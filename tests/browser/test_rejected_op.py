@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.app import choose, fill, log_in, open_app, open_checklist
+from tests.browser.app import choose, fill, log_in, open_app, open_checklist, wait_until
 from tests.browser.conftest import Server
 from tests.browser.seed import World
 
@@ -36,7 +36,7 @@ def test_rejected_op_needs_attention_and_never_blocks(
 
     server.start()
     page.click("#sync-now")
-    page.wait_for_selector("#unsent:text('0 niet verzonden')")
+    wait_until(page, "() => document.getElementById('unsent').textContent === '0 niet verzonden'")
     page.wait_for_selector("#attention-count:text('(1)')")
     assert page.get_attribute("#safe", "data-safe") == "false"
 
