@@ -47,9 +47,11 @@ How to add a page
    token automatically (``hx-headers`` on ``<body>``). Nothing to do in the handler. On a
    refused form, re-render it with the entered values and a Dutch message per field
    (status 422), as the signal form does.
-5. **Tests.** Add a fixture for the page to the visibility test's page table
-   (``tests/integration/test_workspace_visibility.py``: a route without one fails the
-   test), a row in the authorization matrix, and an axe check in the browser tests.
+5. **Tests.** Add a fixture for the page to ``PAGES`` in ``tests/workspace_visibility.py``
+   (the URLs to render for a reader; a GET route without one fails
+   ``tests/integration/test_workspace_visibility.py``, which renders every page as every
+   kind of reader and looks for hidden sentinels), a row in the authorization matrix, and
+   an axe check in the browser tests.
 
 Errors on workspace routes render as an HTML page with the problem's Dutch title and detail
 for a browser; htmx and scripts get the same problem as ``application/problem+json``.
