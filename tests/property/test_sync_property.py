@@ -145,7 +145,8 @@ def _allowed(
         return True
     if sim.user == "otto":
         return False
-    if kind in ("case", "inspection", "checklist", "release"):
+    # Agency records (names) travel with the case records of the cases one is on.
+    if kind in ("case", "inspection", "checklist", "release", "agency"):
         return True
     owner = next(a for a, c in world.checklists.items() if c == record["data"]["checklist_id"])
     if owner == sim.agency:
