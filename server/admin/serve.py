@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
         proxy_headers=False,
+        server_header=False,  # no "Server: uvicorn": the stack is nobody's business
     )
     return 0
 

@@ -8,7 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from server.auth.principal import Principal
-from server.lib.errors import Forbidden, Unauthorized
+from server.lib.errors import Forbidden, Unauthorized, UnsupportedMediaType
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -26,6 +26,19 @@ def _require(role: str, label: str) -> Any:
 
     guard.__name__ = f"requires_{role}"
     return guard
+
+
+def requires_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """415 unless the body is declared ``application/json``.
+
+    A web page can send a cross-origin ``text/plain`` POST without asking first (no CORS
+    preflight); demanding JSON keeps other sites from spending a user's login attempts.
+    """
+    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "Stuur de gegevens als JSON met de header 'Content-Type: application/json'.",
+        )
 
 
 requires_inspector = _require("inspector", "inspecteur")

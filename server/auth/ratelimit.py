@@ -1,9 +1,16 @@
-"""Slow down repeated failed logins per username and per address (bounded memory)."""
+"""Slow down repeated failed logins per username and per address (bounded memory).
+
+An attempt is counted **before** the password is checked (:meth:`LoginLimiter.attempt`), so
+parallel guesses cannot all pass the check while the slow hash runs. A successful login
+takes back only its own count and clears the username's failures; the address keeps the
+failures it made (wrong, wrong, wrong, wrong, right, repeated, still ends in 429).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 
 
 class LoginLimiter:
@@ -36,6 +43,20 @@ class LoginLimiter:
                 wait = max(wait, entries[0] + self.window - now)
         return int(wait) + (1 if wait > 0 else 0)
 
+    def attempt(self, keys: list[str], now: float | None = None) -> tuple[int, float]:
+        """Count one attempt for each key now, before verifying; return ``(0, stamp)``, or
+        ``(seconds to wait, 0.0)`` without counting when a key is over the limit.
+
+        There is no ``await`` between the check and the count, so on one event loop no two
+        attempts can both slip under the limit.
+        """
+        now = time.monotonic() if now is None else now
+        wait = self.retry_after(keys, now)
+        if wait:
+            return wait, 0.0
+        self.fail(keys, now)
+        return 0, now
+
     def fail(self, keys: list[str], now: float | None = None) -> None:
         """Record one failed attempt for each key."""
         now = time.monotonic() if now is None else now
@@ -46,7 +67,17 @@ class LoginLimiter:
             while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
 
-    def succeed(self, keys: list[str]) -> None:
-        """Forget failures after a successful login."""
-        for key in keys:
+    def succeed(
+        self, forget: Sequence[str], release: Sequence[str] = (), stamp: float = 0.0
+    ) -> None:
+        """After a successful login: forget every failure of the ``forget`` keys (the
+        username) and take back only this attempt's own count (``stamp``) from the
+        ``release`` keys (the address)."""
+        for key in forget:
             self._failures.pop(key, None)
+        for key in release:
+            entries = self._failures.get(key)
+            if entries is not None and stamp in entries:
+                entries.remove(stamp)
+                if not entries:
+                    del self._failures[key]

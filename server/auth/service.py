@@ -13,17 +13,25 @@ from server.auth.passwords import verify_password
 from server.auth.principal import Principal
 from server.auth.ratelimit import LoginLimiter
 from server.auth.schemas import LoginRequest, LoginResponse, RefreshRequest, UserInfo
-from server.auth.tokens import end_device_tokens, issue_pair, token_hash
+from server.auth.tokens import (
+    end_device_tokens,
+    end_family,
+    issue_pair,
+    spend_refresh,
+    spent_family,
+    token_hash,
+)
 from server.db import Database
 from server.lib.clock import now_iso
 from server.lib.errors import (
     Conflict,
     DeviceRevoked,
+    DomainError,
     TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
-from server.lib.ids import is_uuid7
+from server.lib.ids import is_uuid7, uuid7
 
 BAD_LOGIN = "Gebruikersnaam of wachtwoord onjuist."
 
@@ -63,8 +71,8 @@ class AuthService:
                 "device_id moet een UUIDv7 zijn, door het apparaat zelf gemaakt.",
                 slug="invalid-device-id",
             )
-        keys = ["user:" + data.username.lower(), "ip:" + ip]
-        wait = self.limiter.retry_after(keys)
+        user_key, ip_key = "user:" + data.username.lower(), "ip:" + ip
+        wait, stamp = self.limiter.attempt([user_key, ip_key])  # counted before verifying
         if wait:
             await self.db.write(
                 lambda c: append(
@@ -88,7 +96,6 @@ class AuthService:
         stored = row["password_hash"] if row is not None else None
         ok = await asyncio.to_thread(verify_password, stored, data.password)
         if not ok or row is None or row["disabled_at"] is not None:
-            self.limiter.fail(keys)
             reason = "disabled" if ok and row is not None else "bad-credentials"
             await self.db.write(
                 lambda c: append(
@@ -107,7 +114,7 @@ class AuthService:
                 )
             )
             raise Unauthorized(BAD_LOGIN, slug="login-failed")
-        self.limiter.succeed(keys)
+        self.limiter.succeed([user_key], [ip_key], stamp)
         settings = self.settings
 
         def write(conn: sqlite3.Connection) -> LoginResponse:
@@ -185,14 +192,38 @@ class AuthService:
         """Rotate a refresh token: the old one stops working at once."""
         settings = self.settings
 
-        def write(conn: sqlite3.Connection) -> LoginResponse:
+        def write(conn: sqlite3.Connection) -> LoginResponse | DomainError:
             hashed = token_hash(data.refresh_token)
             tok = conn.execute(
-                "SELECT t.user_id, t.device_id, t.expires_at, d.revoked_at, u.disabled_at"
-                " FROM tokens t JOIN devices d ON d.id = t.device_id"
+                "SELECT t.user_id, t.device_id, t.expires_at, t.family, d.revoked_at,"
+                " u.disabled_at FROM tokens t JOIN devices d ON d.id = t.device_id"
                 " JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.kind = 'refresh'",
                 (hashed,),
             ).fetchone()
+            if tok is None:
+                spent = spent_family(conn, hashed)
+                if spent is not None:
+                    # A rotated-out refresh token came back: two parties hold this family.
+                    ended = end_family(conn, spent["family"])
+                    append(
+                        conn,
+                        Actor(
+                            type="user",
+                            id=spent["user_id"],
+                            device_id=spent["device_id"],
+                            ip=ip,
+                        ),
+                        "token.reuse",
+                        result="revoked",
+                        object_type="device",
+                        object_id=spent["device_id"],
+                        detail={"family": spent["family"], "ended_tokens": ended},
+                    )
+                    return Unauthorized(
+                        "Deze sessie is beëindigd omdat een oud vernieuwingstoken opnieuw werd "
+                        "gebruikt. Log opnieuw in.",
+                        slug="refresh-token-reused",
+                    ).mark_audited()
             if tok is None or tok["device_id"] != data.device_id or tok["expires_at"] < now_iso():
                 raise Unauthorized(
                     "De sessie is verlopen of ongeldig. Log opnieuw in.", slug="invalid-token"
@@ -201,7 +232,8 @@ class AuthService:
                 raise DeviceRevoked("Dit apparaat is ingetrokken. Wis de gegevens op het apparaat.")
             if tok["disabled_at"] is not None:
                 raise Unauthorized("Dit account is uitgeschakeld.", slug="user-disabled")
-            conn.execute("DELETE FROM tokens WHERE hash = ?", (hashed,))
+            family = tok["family"] or uuid7()  # tokens issued before families: start one
+            spend_refresh(conn, hashed, family)
             user = conn.execute("SELECT * FROM users WHERE id = ?", (tok["user_id"],)).fetchone()
             pair = issue_pair(
                 conn,
@@ -209,6 +241,7 @@ class AuthService:
                 data.device_id,
                 settings.access_token_ttl,
                 settings.refresh_token_ttl,
+                family=family,
             )
             conn.execute(
                 "UPDATE devices SET last_seen_at = ? WHERE id = ?", (now_iso(), data.device_id)
@@ -233,7 +266,10 @@ class AuthService:
                 user=_user_info(user),
             )
 
-        return await self.db.write(write)
+        outcome = await self.db.write(write)
+        if isinstance(outcome, DomainError):
+            raise outcome  # the family's end and its audit event are committed
+        return outcome
 
     async def logout(self, principal: Principal) -> int:
         """End every token of the caller's device."""

@@ -131,6 +131,12 @@ class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Te groot"
 
 
+class UnsupportedMediaType(DomainError):
+    """415: the body is not of the type this route takes."""
+
+    status, slug, title = 415, "unsupported-media-type", "Niet-ondersteund formaat"
+
+
 class Unprocessable(DomainError):
     """422: well-formed input with invalid values."""
 

@@ -29,8 +29,9 @@ def test_serve_health_openapi_and_clean_sigint(tmp_path: Path) -> None:
     server.start()
     base = server.url
     try:
-        status, _, body = _get(base + "/health")
+        status, headers, body = _get(base + "/health")
         assert status == 200
+        assert "server" not in headers  # no "Server: uvicorn"
         health = json.loads(body)
         assert health["status"] == "ok" and health["epoch"] == 1
 

@@ -56,3 +56,17 @@ def test_entries_per_key_are_bounded() -> None:
     for t in range(50):
         limiter.fail(KEYS, now=float(t) / 10)
     assert all(len(v) == 3 for v in limiter._failures.values())
+
+
+def test_attempt_counts_before_the_check_and_success_takes_back_only_itself() -> None:
+    limiter = LoginLimiter(max_failures=3, window=60)
+    stamps = [limiter.attempt(KEYS, now=float(t)) for t in range(4)]
+    assert [wait for wait, _ in stamps] == [0, 0, 0, 58]  # counted as they start
+    fresh = LoginLimiter(max_failures=3, window=60)
+    fresh.attempt(KEYS, now=0)
+    fresh.attempt(KEYS, now=1)
+    _, stamp = fresh.attempt(KEYS, now=2)
+    fresh.succeed(["user:anna"], ["ip:10.0.0.1"], stamp)  # the third was the right password
+    assert fresh.retry_after(["user:bert", "ip:10.0.0.1"], now=3) == 0
+    fresh.attempt(["user:bert", "ip:10.0.0.1"], now=3)
+    assert fresh.retry_after(["user:carla", "ip:10.0.0.1"], now=4) > 0
