@@ -121,6 +121,71 @@ class _Templates:
         return self.cache[key]
 
 
+def _grouped(rows: list[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
+    out: dict[str, list[sqlite3.Row]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+@dataclass
+class _CaseRows:
+    """Every row the view needs of one case, read with one query per table: the number of
+    queries does not grow with inspections, checklists, answers or photos."""
+
+    inspectors: dict[str, list[sqlite3.Row]]
+    checklists: dict[str, list[sqlite3.Row]]
+    answers: dict[str, list[sqlite3.Row]]
+    notes: dict[str, list[sqlite3.Row]]
+    photos: dict[str, list[sqlite3.Row]]
+    open_conflicts: dict[str, int]
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, case_id: str) -> _CaseRows:
+        by_case = " JOIN checklists c ON c.id = x.checklist_id WHERE c.case_id = ?"
+        return cls(
+            inspectors=_grouped(
+                conn.execute(
+                    "SELECT ii.inspection_id, u.id, u.name, u.agency_id"
+                    " FROM inspection_inspectors ii JOIN inspections i ON i.id = ii.inspection_id"
+                    " JOIN users u ON u.id = ii.user_id WHERE i.case_id = ? ORDER BY u.name",
+                    (case_id,),
+                ).fetchall(),
+                "inspection_id",
+            ),
+            checklists=_grouped(
+                conn.execute(
+                    "SELECT * FROM checklists WHERE case_id = ? ORDER BY agency_id", (case_id,)
+                ).fetchall(),
+                "inspection_id",
+            ),
+            answers=_grouped(
+                conn.execute("SELECT x.* FROM answers x" + by_case, (case_id,)).fetchall(),
+                "checklist_id",
+            ),
+            notes=_grouped(
+                conn.execute(
+                    "SELECT x.* FROM notes x" + by_case + " ORDER BY x.rev", (case_id,)
+                ).fetchall(),
+                "checklist_id",
+            ),
+            photos=_grouped(
+                conn.execute(
+                    "SELECT x.* FROM photos x" + by_case + " ORDER BY x.rev", (case_id,)
+                ).fetchall(),
+                "checklist_id",
+            ),
+            open_conflicts={
+                r[0]: int(r[1])
+                for r in conn.execute(
+                    "SELECT checklist_id, COUNT(*) FROM conflicts WHERE case_id = ?"
+                    " AND status = 'open' GROUP BY checklist_id",
+                    (case_id,),
+                )
+            },
+        )
+
+
 def _checklist_view(
     conn: sqlite3.Connection,
     reader: Reader,
@@ -129,6 +194,7 @@ def _checklist_view(
     cl_scope: ChecklistScope,
     row: sqlite3.Row,
     templates: _Templates,
+    rows: _CaseRows,
 ) -> ChecklistView:
     template, sensitivities = templates.get(row["template_slug"], row["template_version"])
     answers: dict[str, AnswerOut] = {
@@ -139,7 +205,7 @@ def _checklist_view(
             updated_at=a["updated_at"],
             amended=bool(a["amended"]),
         )
-        for a in conn.execute("SELECT * FROM answers WHERE checklist_id = ?", (row["id"],))
+        for a in rows.answers.get(row["id"], [])
     }
     notes = [
         NoteOut(
@@ -149,14 +215,10 @@ def _checklist_view(
             author_id=n["author_id"],
             created_at=n["created_at"],
         )
-        for n in conn.execute(
-            "SELECT * FROM notes WHERE checklist_id = ? ORDER BY rev", (row["id"],)
-        )
+        for n in rows.notes.get(row["id"], [])
         if attached_visible(reader, scope, cl_scope, n["item_key"], sensitivities)
     ]
-    photo_rows = conn.execute(
-        "SELECT * FROM photos WHERE checklist_id = ? ORDER BY rev", (row["id"],)
-    ).fetchall()
+    photo_rows = rows.photos.get(row["id"], [])
     photos = [
         PhotoOut(
             id=p["id"],
@@ -173,9 +235,7 @@ def _checklist_view(
         for p in photo_rows
         if attached_visible(reader, scope, cl_scope, p["item_key"], sensitivities)
     ]
-    (open_conflicts,) = conn.execute(
-        "SELECT COUNT(*) FROM conflicts WHERE checklist_id = ? AND status = 'open'", (row["id"],)
-    ).fetchone()
+    open_conflicts = rows.open_conflicts.get(row["id"], 0)
     return ChecklistView(
         id=row["id"],
         agency_id=row["agency_id"],
@@ -206,6 +266,7 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
     ).fetchone()
     templates = _Templates(conn, {})
     by_id = {c.checklist_id: c for c in scope.checklists}
+    rows = _CaseRows.load(conn, case_id)
     inspections: list[InspectionView] = []
     for ins in conn.execute(
         "SELECT * FROM inspections WHERE case_id = ?"
@@ -214,20 +275,13 @@ def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseVie
     ).fetchall():
         inspectors = [
             Person(id=u["id"], name=u["name"], agency_id=u["agency_id"])
-            for u in conn.execute(
-                "SELECT u.id, u.name, u.agency_id FROM inspection_inspectors ii"
-                " JOIN users u ON u.id = ii.user_id WHERE ii.inspection_id = ? ORDER BY u.name",
-                (ins["id"],),
-            )
+            for u in rows.inspectors.get(ins["id"], [])
         ]
         checklists = [
             _checklist_view(
-                conn, reader, scope, cl_scope=by_id[c["id"]], row=c, templates=templates
+                conn, reader, scope, cl_scope=by_id[c["id"]], row=c, templates=templates, rows=rows
             )
-            for c in conn.execute(
-                "SELECT * FROM checklists WHERE inspection_id = ? ORDER BY agency_id",
-                (ins["id"],),
-            ).fetchall()
+            for c in rows.checklists.get(ins["id"], [])
         ]
         inspections.append(
             InspectionView(

@@ -15,7 +15,14 @@ from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 from server.workspace.casefile_model import load_case_file
-from tests.sync_support import add_note, push, quick_session, seed_world, set_answer
+from tests.sync_support import (
+    add_note,
+    insert_case,
+    push,
+    quick_session,
+    seed_world,
+    set_answer,
+)
 from tests.workspace_support import ws_login
 
 Client = AsyncTestClient[Litestar]
@@ -76,7 +83,9 @@ async def test_dossier_of_a_case_not_on_is_404(client: Client, db: Database) -> 
     assert "bestaat niet" in resp.text
 
 
-async def test_case_file_queries_do_not_grow_with_photos(client: Client, db: Database) -> None:
+async def test_case_file_queries_do_not_grow_with_photos_inspections_or_cases(
+    client: Client, db: Database
+) -> None:
     world = await _filled(client, db)
     gem = world.checklists["gemeente-groningen"]
     tara = Reader("user", "gemeente-groningen", world.users["tara"], frozenset({"teamlead"}))
@@ -104,6 +113,30 @@ async def test_case_file_queries_do_not_grow_with_photos(client: Client, db: Dat
                         now_iso(),
                         rev,
                     ),
+                )
+            for _ in range(n // 5):  # more visits on this case, and more cases
+                ins = uuid7()
+                conn.execute(
+                    "INSERT INTO inspections (id, case_id, scheduled_date, created_by,"
+                    " created_at, rev) VALUES (?, ?, '2026-06-01', ?, ?, 1)",
+                    (ins, world.case_id, world.users["tara"], now_iso()),
+                )
+                conn.execute(
+                    "INSERT INTO inspection_inspectors (inspection_id, user_id) VALUES (?, ?)",
+                    (ins, world.users["anna"]),
+                )
+                conn.execute(
+                    "INSERT INTO checklists (id, inspection_id, case_id, agency_id,"
+                    " template_slug, template_version, created_at, rev)"
+                    " VALUES (?, ?, ?, 'gemeente-groningen', 'sync-test', 1, ?, 1)",
+                    (uuid7(), ins, world.case_id, now_iso()),
+                )
+                insert_case(
+                    conn,
+                    agencies=["gemeente-groningen"],
+                    inspectors=[world.users["anna"]],
+                    creator=world.users["tara"],
+                    teamlead_id=world.users["tara"],
                 )
 
         return fn
