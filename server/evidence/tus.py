@@ -29,6 +29,8 @@ from server.lib.clock import parse_iso
 from server.lib.errors import BadRequest
 from server.lib.numbers import ascii_digits
 
+_TUS_VERSION_HEADER = ("Tus-Resumable", True, {"type": "string", "enum": ["1.0.0"]}, "tus version")
+_DIGITS = {"type": "string", "pattern": "^[0-9]{1,18}$"}
 PATCH_LIMIT = 16 * 1024 * 1024 + 64 * 1024
 EXTENSIONS = "creation,checksum,expiration,termination"
 ALGORITHMS = {"sha1": 20, "sha256": 32}
@@ -159,7 +161,19 @@ class UploadController(Controller):
         "/",
         http_method=[HttpMethod.POST, HttpMethod.OPTIONS],
         summary="tus discovery (OPTIONS) and creation (POST)",
-        opt={"response_body": (201, "", None)},
+        opt={
+            "response_body": (201, "", None),
+            "headers": [
+                _TUS_VERSION_HEADER,
+                ("Upload-Length", True, _DIGITS, "size of the whole file in bytes"),
+                (
+                    "Upload-Metadata",
+                    True,
+                    {"type": "string"},
+                    "photo_id and sha256, each as `key base64(value)`, comma-separated",
+                ),
+            ],
+        },
     )
     async def collection(self, request: Request[Any, Any, State]) -> Response[None]:
         """OPTIONS says what this server supports (no login needed); POST creates an upload.
@@ -173,7 +187,7 @@ class UploadController(Controller):
     @head(
         "/{upload_id:str}",
         summary="Offset of an upload",
-        opt={"response_body": (200, "", None)},
+        opt={"response_body": (200, "", None), "headers": [_TUS_VERSION_HEADER]},
     )
     async def offset(
         self, request: Request[Any, Any, State], upload_id: FromPath[str]
@@ -194,6 +208,16 @@ class UploadController(Controller):
                 {"type": "string", "format": "binary"},
             ),
             "response_body": (204, "", None),
+            "headers": [
+                _TUS_VERSION_HEADER,
+                ("Upload-Offset", True, _DIGITS, "where this chunk starts"),
+                (
+                    "Upload-Checksum",
+                    False,
+                    {"type": "string"},
+                    "`sha1 <base64>` or `sha256 <base64>` of this chunk",
+                ),
+            ],
         },
     )
     async def append(
@@ -224,7 +248,7 @@ class UploadController(Controller):
         "/{upload_id:str}",
         status_code=204,
         summary="Terminate an upload",
-        opt={"response_body": (204, "", None)},
+        opt={"response_body": (204, "", None), "headers": [_TUS_VERSION_HEADER]},
     )
     async def terminate(
         self, request: Request[Any, Any, State], upload_id: FromPath[str]

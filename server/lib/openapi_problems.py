@@ -13,6 +13,8 @@ document it: ``opt={"request_body": (media_type, schema)}``, where ``schema`` is
 dict or a msgspec type (its definitions land in ``components/schemas``). Handlers that answer
 with bytes they encoded themselves document their success response the same way:
 ``opt={"response_body": (status, media_type, schema)}``; ``schema`` None means no body.
+Headers a handler reads itself are documented with ``opt={"headers": [(name, required,
+schema, description), …]}``.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class RouteFacts(msgspec.Struct):
     guarded: bool
     request_body: tuple[str, Any] | None
     response_body: tuple[int, str, Any] | None = None
+    headers: tuple[tuple[str, bool, dict[str, Any], str], ...] = ()
 
 
 def _facts(request: Request[Any, Any, Any]) -> dict[tuple[str, str], RouteFacts]:
@@ -90,6 +93,7 @@ def _facts(request: Request[Any, Any, Any]) -> dict[tuple[str, str], RouteFacts]
                 bool(handler.resolve_guards()),
                 handler.opt.get("request_body"),
                 handler.opt.get("response_body"),
+                tuple(handler.opt.get("headers", ())),
             )
             for method in handler.http_methods:
                 facts[(method.lower(), route.path_format)] = fact
@@ -136,6 +140,18 @@ def document_problems(schema: dict[str, Any], facts: dict[tuple[str, str], Route
                 _document_success(op, fact.response_body, components)
             if not path.startswith("/api/v1"):
                 continue
+            named = {(p.get("in"), p.get("name")) for p in op.get("parameters", [])}
+            for name, required, header_schema, description in fact.headers:
+                if ("header", name) not in named:
+                    op.setdefault("parameters", []).append(
+                        {
+                            "name": name,
+                            "in": "header",
+                            "required": required,
+                            "schema": header_schema,
+                            "description": description,
+                        }
+                    )
             if fact.request_body is not None and "requestBody" not in op:
                 media_type, body = fact.request_body
                 op["requestBody"] = {
