@@ -14,6 +14,7 @@ import pytest
 
 from tests.browser.app import choose, fill, log_in, open_app, open_checklist, sync_and_wait_safe
 from tests.browser.conftest import Server
+from tests.browser.photos import jpeg, sha256
 from tests.browser.seed import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,9 +55,15 @@ def test_work_acknowledged_after_the_backup_is_resent_after_a_restore(
 
     choose(page, "aanwezig-leidinggevende", "yes")
     fill(page, "aantal-aanwezigen", "7")
-    sync_and_wait_safe(page)  # acknowledged: the phone keeps these ops for 7 days
+    photo = jpeg(320, 240, seed=11)
+    (tmp_path / "gevel.jpg").write_bytes(photo)
+    page.set_input_files(
+        'input[data-item="foto-gevel"][data-kind="camera"]', tmp_path / "gevel.jpg"
+    )
+    page.wait_for_selector("#block-foto-gevel .thumb img")
+    sync_and_wait_safe(page)  # acknowledged and verified: the phone keeps them for 7 days
     acked = {(r["seq"], r["op_id"]) for r in server.query("SELECT seq, op_id FROM ops")}
-    assert len(acked) == 3
+    assert len(acked) == 4
 
     server.stop()
     schouw(server, "restore", str(tmp_path / "backup.tar"))
@@ -78,8 +85,11 @@ def test_work_acknowledged_after_the_backup_is_resent_after_a_restore(
     assert answers(server, world.checklist_id) == expected
     page.wait_for_selector("#safe[data-safe=true]")
     rows = server.query("SELECT seq, op_id, status FROM ops ORDER BY seq")
-    assert [(r["seq"], r["status"]) for r in rows] == [(n, "applied") for n in (1, 2, 3, 4)]
+    assert [(r["seq"], r["status"]) for r in rows] == [(n, "applied") for n in (1, 2, 3, 4, 5)]
     assert acked <= {(r["seq"], r["op_id"]) for r in rows}
+    # The photo's bytes, uploaded after the backup, came back from the phone too.
+    photos = server.query("SELECT state, sha256 FROM photos")
+    assert [(p["state"], p["sha256"]) for p in photos] == [("verified", sha256(photo))]
     first = server.query(
         "SELECT detail FROM audit_events WHERE action = 'sync.push' AND detail LIKE '%new_epoch%'"
     )
