@@ -1,4 +1,5 @@
-"""Serving the PWA: the service worker with its headers and the pinned vendor libraries.
+"""Serving the PWA: the service worker with its headers, the shell files (gzip-compressed,
+with an ETag and a short cache lifetime) and the pinned vendor libraries.
 
 The service worker's cache name carries a digest of the app shell, computed here, so every
 change to a shell file installs a new version on the phones without a build step or a
@@ -7,15 +8,16 @@ manual version bump.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import mimetypes
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litestar import Response, Router, get
+from litestar import Request, Response, Router, get
 from litestar.params import FromPath
-from litestar.response import File
-from litestar.static_files import create_static_files_router
 
 from server.lib.errors import NotFound
 
@@ -58,6 +60,74 @@ class ShellDigest:
         return self._digest
 
 
+# Shell files are revalidated cheaply (ETag) after a short lifetime: the service worker
+# precaches them itself (bypassing this cache on install), so a lifetime only helps the
+# first visit and browsers without a service worker, and must stay short because the URLs
+# carry no version.
+SHELL_MAX_AGE = {"css": 600, "js": 600, "icons": 86400, "vendor": 86400}
+TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".html": "text/html",
+    ".webmanifest": "application/manifest+json",
+}
+COMPRESSIBLE = ("text/", "application/manifest+json")
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One shell file ready to send: its bytes, their gzip form and an ETag."""
+
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    media_type: str
+
+
+class ShellFiles:
+    """Shell files read once per change (size, mtime) and gzip-compressed in memory: the
+    shell is about 250 KB, so holding it twice costs little and spares every request."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, tuple[tuple[int, int], Served]] = {}
+
+    def get(self, path: Path) -> Served:
+        """The served form of ``path`` (which must exist)."""
+        stat = path.stat()
+        key = (stat.st_size, stat.st_mtime_ns)
+        hit = self._cache.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        body = path.read_bytes()
+        media_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
+        packed = (
+            gzip.compress(body, compresslevel=9, mtime=0)
+            if media_type.startswith(COMPRESSIBLE)
+            else None
+        )
+        served = Served(
+            body=body,
+            gzipped=packed if packed is not None and len(packed) < len(body) else None,
+            etag='"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+            media_type=media_type,
+        )
+        self._cache[path] = (key, served)
+        return served
+
+
+def respond(request: Request[Any, Any, Any], served: Served, cache_control: str) -> Response[bytes]:
+    """200 with gzip when the client accepts it (else plain), or 304 for a matching ETag."""
+    headers = {"Cache-Control": cache_control, "ETag": served.etag, "Vary": "Accept-Encoding"}
+    if served.etag in request.headers.get("if-none-match", ""):
+        return Response(b"", status_code=304, headers=headers, media_type=served.media_type)
+    body = served.body
+    if served.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        body = served.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=served.media_type, headers=headers)
+
+
 def pwa_router(pwa_dir: Path) -> Router:
     """Routes for ``/sw.js`` (no-cache, scope ``/``, versioned) and ``/vendor/<file>``."""
     digest = ShellDigest(pwa_dir)
@@ -72,47 +142,60 @@ def pwa_router(pwa_dir: Path) -> Router:
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )
 
-    @get("/vendor/{name:str}", opt=PUBLIC, include_in_schema=False, name="pwa-vendor")
-    async def vendor(name: FromPath[str]) -> File:
+    files = ShellFiles()
+
+    @get(
+        "/vendor/{name:str}",
+        opt=PUBLIC,
+        include_in_schema=False,
+        name="pwa-vendor",
+        sync_to_thread=True,
+    )
+    def vendor(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
         rel = VENDOR_FILES.get(name)
         path = pwa_dir / "node_modules" / rel if rel else None
         if path is None or not path.is_file():
             raise NotFound("Dit bestand bestaat niet.")
-        return File(
-            path=path,
-            media_type="text/javascript",
-            content_disposition_type="inline",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return respond(request, files.get(path), f"public, max-age={SHELL_MAX_AGE['vendor']}")
 
-    @get(["/", "/index.html"], opt=PUBLIC, include_in_schema=False, name="pwa-index")
-    async def index() -> File:
-        return File(
-            path=pwa_dir / "index.html",
-            media_type="text/html",
-            content_disposition_type="inline",
-            headers={"Cache-Control": "no-cache"},
-        )
+    @get(
+        ["/", "/index.html"],
+        opt=PUBLIC,
+        include_in_schema=False,
+        name="pwa-index",
+        sync_to_thread=True,
+    )
+    def index(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return respond(request, files.get(pwa_dir / "index.html"), "no-cache")
 
-    @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False, name="pwa-manifest")
-    async def manifest() -> File:
-        return File(
-            path=pwa_dir / "manifest.webmanifest",
-            media_type="application/manifest+json",
-            content_disposition_type="inline",
-            headers={"Cache-Control": "no-cache"},
+    @get(
+        "/manifest.webmanifest",
+        opt=PUBLIC,
+        include_in_schema=False,
+        name="pwa-manifest",
+        sync_to_thread=True,
+    )
+    def manifest(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return respond(request, files.get(pwa_dir / "manifest.webmanifest"), "no-cache")
+
+    def shell_handler(folder: str) -> Any:
+        # Only files directly inside the shell folders: never node_modules, package files,
+        # tests, or anything outside the folder (no path separators in a name).
+        @get(
+            f"/{folder}/{{name:str}}",
+            opt=PUBLIC,
+            include_in_schema=False,
+            name=f"pwa-{folder}",
+            sync_to_thread=True,
         )
+        def shell_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+            path = pwa_dir / folder / name
+            if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+                raise NotFound("Dit bestand bestaat niet.")
+            return respond(request, files.get(path), f"public, max-age={SHELL_MAX_AGE[folder]}")
+
+        return shell_file
 
     handlers: list[Any] = [service_worker, vendor, index, manifest]
-    # Only the shell folders are served: never node_modules, package files or tests.
-    handlers += [
-        create_static_files_router(
-            path=f"/{folder}",
-            directories=[pwa_dir / folder],
-            opt=PUBLIC,
-            name=f"pwa-{folder}",
-            include_in_schema=False,
-        )
-        for folder in SHELL_FOLDERS
-    ]
+    handlers += [shell_handler(folder) for folder in SHELL_FOLDERS]
     return Router(path="/", route_handlers=handlers)
