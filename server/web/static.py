@@ -142,6 +142,7 @@ def pwa_router(pwa_dir: Path) -> Router:
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )
 
+    # Async handlers: a stat per request, and a read plus gzip only when a file changed.
     files = ShellFiles()
 
     @get(
@@ -149,9 +150,8 @@ def pwa_router(pwa_dir: Path) -> Router:
         opt=PUBLIC,
         include_in_schema=False,
         name="pwa-vendor",
-        sync_to_thread=True,
     )
-    def vendor(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+    async def vendor(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
         rel = VENDOR_FILES.get(name)
         path = pwa_dir / "node_modules" / rel if rel else None
         if path is None or not path.is_file():
@@ -163,9 +163,8 @@ def pwa_router(pwa_dir: Path) -> Router:
         opt=PUBLIC,
         include_in_schema=False,
         name="pwa-index",
-        sync_to_thread=True,
     )
-    def index(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
         return respond(request, files.get(pwa_dir / "index.html"), "no-cache")
 
     @get(
@@ -173,9 +172,8 @@ def pwa_router(pwa_dir: Path) -> Router:
         opt=PUBLIC,
         include_in_schema=False,
         name="pwa-manifest",
-        sync_to_thread=True,
     )
-    def manifest(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def manifest(request: Request[Any, Any, Any]) -> Response[bytes]:
         return respond(request, files.get(pwa_dir / "manifest.webmanifest"), "no-cache")
 
     def shell_handler(folder: str) -> Any:
@@ -186,9 +184,10 @@ def pwa_router(pwa_dir: Path) -> Router:
             opt=PUBLIC,
             include_in_schema=False,
             name=f"pwa-{folder}",
-            sync_to_thread=True,
         )
-        def shell_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+        async def shell_file(
+            request: Request[Any, Any, Any], name: FromPath[str]
+        ) -> Response[bytes]:
             path = pwa_dir / folder / name
             if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
                 raise NotFound("Dit bestand bestaat niet.")

@@ -122,3 +122,35 @@ async def test_only_the_shell_is_served_never_packages_or_tests(
         resp = await client.get(path)
         assert resp.status_code == 404, path
         assert resp.headers["content-type"].startswith("application/problem+json"), path
+
+
+async def test_shell_is_served_compressed_with_a_cache_lifetime_and_etag(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    for path, lifetime in (
+        ("/js/app.js", "public, max-age=600"),
+        ("/css/app.css", "public, max-age=600"),
+        ("/vendor/tus.min.js", "public, max-age=86400"),
+        ("/", "no-cache"),
+        ("/manifest.webmanifest", "no-cache"),
+    ):
+        raw = await client.get(path, headers={"Accept-Encoding": "identity"})
+        assert raw.status_code == 200, path
+        assert "content-encoding" not in raw.headers, path
+        packed = await client.get(path, headers={"Accept-Encoding": "gzip, br"})
+        assert packed.headers["content-encoding"] == "gzip", path
+        assert packed.headers["cache-control"] == lifetime, path
+        assert packed.headers["vary"] == "Accept-Encoding", path
+        # httpx decodes transparently; the wire size is what the header says.
+        assert int(packed.headers["content-length"]) < len(raw.content) * 0.6, path
+        assert packed.content == raw.content
+        etag = packed.headers["etag"]
+        again = await client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+    png = await client.get("/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
+    assert png.status_code == 200 and "content-encoding" not in png.headers, "PNG is compressed"
+    assert png.headers["cache-control"] == "public, max-age=86400"
+    for path in ("/js/..%2Fpackage.json", "/js/.hidden", "/css/%2E%2E%2Fsw.js", "/js/missing.js"):
+        resp = await client.get(path)
+        assert resp.status_code == 404, path
