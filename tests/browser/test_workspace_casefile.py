@@ -103,11 +103,16 @@ def test_case_file_from_review_to_closed(browser: Any, world_server: tuple[Serve
         _answer(gem, "toegang-verleend", "yes"),
         _answer(gem, "indruk", "ernstig"),
         _answer(gem, "toelichting-indruk", "SENTINEL-PRIVATE-NOTE"),
+        _answer(gem, "starttijd", "09:00"),
+        _answer(gem, "type-object", "horeca"),
+        _answer(gem, "aanwezig-leidinggevende", "yes"),
     )
-    assert [r["status"] for r in first] == ["applied"] * 4
+    assert [r["status"] for r in first] == ["applied"] * 7
     conflict = bram.push(_answer(gem, "aantal-aanwezigen", 6))
     assert conflict[0]["status"] == "conflict"
     piet.push(_answer(pol, "pol-voertuigen", "SENTINEL-RESTRICTED"))
+    submitted = anna.push({"op": "submit_checklist", "checklist_id": gem})
+    assert submitted[0]["status"] == "applied", submitted
     case = f"{url}/regie/zaken/{world.case_id}"
 
     context, page, errors = _login(browser, url, "lead")
@@ -123,13 +128,35 @@ def test_case_file_from_review_to_closed(browser: Any, world_server: tuple[Serve
     page.click("text=Conflict oplossen")
     page.wait_for_selector("text=Geen open conflicten")
 
-    # Return to the inspector needs a submitted checklist: first a refusal, values kept.
+    # Return the submitted checklist to the inspector, about one item.
     page.goto(case + f"/checklists/{gem}/terug")
     problems += _axe(page, "terug")
     page.fill("#text", "Graag de toegang nog eens nagaan")
     page.check("#k-toegang-verleend")
-    page.click("text=Opmerking plaatsen")
+    page.click("button:text('Terugsturen naar de inspecteur')")
     page.wait_for_url(case + f"#cl-{gem}")
+    assert "teruggestuurd" in page.inner_text(f"#cl-{gem} + p")
+    # The phone learns it on its next pull; the inspector amends and submits again.
+    records = anna.http.get("/api/v1/sync/pull", params={"limit": 1000}).json()["changes"]
+    checklist = next(r for r in records if r["kind"] == "checklist" and r["id"] == gem)
+    assert checklist["data"]["returned_at"]
+    assert any(
+        r["kind"] == "comment" and r["data"]["item_key"] == "toegang-verleend" for r in records
+    )
+    again = anna.push(
+        {
+            "op": "amend_answer",
+            "checklist_id": gem,
+            "item_key": "aanwezig-leidinggevende",
+            "value": "no",
+            "reason": "Nagevraagd: de leidinggevende was er niet",
+            "base_rev": None,
+        },
+        {"op": "submit_checklist", "checklist_id": gem},
+    )
+    assert [r["status"] for r in again] == ["applied", "applied"], again
+    page.reload()
+    assert "teruggestuurd" not in page.inner_text(f"#cl-{gem} + p")
 
     # Release a shareable item for the police.
     page.goto(case + f"/checklists/{gem}/vrijgeven")
