@@ -13,7 +13,7 @@ from server.audit.log import append
 from server.auth import repository
 from server.auth.principal import Principal
 from server.auth.sessions import end_user_sessions
-from server.auth.tokens import end_device_tokens, end_user_tokens
+from server.auth.tokens import end_user_tokens
 from server.lib.errors import Conflict, NotFound, Unprocessable
 
 
@@ -33,21 +33,15 @@ def may_manage_agency(principal: Principal, agency_id: str) -> bool:
 
 
 def revoke_device(conn: sqlite3.Connection, principal: Principal, device_id: str) -> None:
-    """Revoke a device: its tokens end now and its next call tells it to wipe itself."""
+    """Revoke a device: every call with its tokens is refused from now on with
+    ``device-revoked``, which tells the phone to wipe itself. The tokens are kept (not
+    deleted) so that the phone's next call, refresh included, can still be told so."""
     agency = _device_owner_agency(conn, device_id)
     if agency is None or not may_manage_agency(principal, agency):
         raise NotFound("Dit apparaat bestaat niet of valt niet onder uw organisatie.")
     if repository.revoke_device(conn, device_id) is False:
         raise Conflict("Dit apparaat is al ingetrokken.", slug="device-already-revoked")
-    ended = end_device_tokens(conn, device_id)
-    append(
-        conn,
-        principal.actor(),
-        "device.revoke",
-        object_type="device",
-        object_id=device_id,
-        detail={"tokens_ended": ended},
-    )
+    append(conn, principal.actor(), "device.revoke", object_type="device", object_id=device_id)
 
 
 def disable_user(conn: sqlite3.Connection, principal: Principal, user_id: str) -> None:

@@ -48,6 +48,7 @@ async def test_team_lead_revokes_a_lost_phone_of_their_agency(
         "/api/v1/sync/push", json=envelope(anna["device_id"], []), headers=anna["headers"]
     )
     assert refused.status_code == 401
+    assert refused.json()["type"].endswith("device-revoked")  # told to wipe itself
     audit = await db.read(
         lambda c: c.execute(
             "SELECT actor_id, object_id FROM audit_events WHERE action = 'device.revoke'"
