@@ -55,6 +55,7 @@ class Entry:
     device: str | None  # the device's label, for field ops
     client_time: str | None = None
     checklist_agency: str | None = None
+    checklist_id: str | None = None
     item_key: str | None = None
     item_label: str | None = None
     value: Any = None
@@ -112,6 +113,7 @@ def _op_entry(reader: Reader, cls: _Checklists, row: sqlite3.Row) -> Entry | Non
         device=row["device_label"],
         client_time=row["client_time"],
         checklist_agency=checklist.agency_id,
+        checklist_id=checklist.checklist_id,
         status=row["status"],
     )
     if row["status"] == "rejected":

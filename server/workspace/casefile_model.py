@@ -130,6 +130,11 @@ def load_case_file(conn: sqlite3.Connection, reader: Reader, case_id: str) -> Ca
         for inspection in view.inspections
         for c in inspection.checklists
     }
+    items = {cid: p.template.item_map() for cid, p in pages.items()}
+    for entry in timeline:  # values as the team lead reads them (option labels, units)
+        item_map = items.get(entry.checklist_id or "")
+        if entry.has_value and item_map is not None and entry.item_key is not None:
+            entry.value = show_value(item_map.get(entry.item_key), entry.value)
     transitions = sorted(TRANSITIONS.get(view.status, frozenset()) - {"closed"})
     return CaseFile(view, pages, timeline, names, transitions)
 

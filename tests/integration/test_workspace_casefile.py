@@ -56,6 +56,8 @@ async def test_dossier_page_for_own_and_other_agency(client: Client, db: Databas
     assert "Horeca" in html and "SENTINEL-RESTRICTED" in html and "SENTINEL-NOTE" in html
     assert html.index("Open?") < html.index("Soort") < html.index("Politie-info")  # template order
     assert "Tijdlijn" in html and "Antwoord vastgelegd" in html
+    timeline = html[html.index('id="tijdlijn"') :]
+    assert 'Soort: <span class="regie-value">Horeca</span>' in timeline  # option label
 
     client.cookies.clear()
     assert (await ws_login(client, "piet")).status_code == 303
