@@ -107,7 +107,10 @@ def _schema_of(spec: Any, components: dict[str, Any]) -> dict[str, Any]:
         [spec], ref_template="#/components/schemas/{name}"
     )
     for name, definition in defs.items():
-        components.setdefault(name, definition)
+        # msgspec's definition keeps every constraint of the struct (patterns on list items,
+        # tags); it replaces Litestar's of the same struct. The problem schema stays as written.
+        if name != "Problem":
+            components[name] = definition
     return dict(schema)
 
 
@@ -152,7 +155,7 @@ def document_problems(schema: dict[str, Any], facts: dict[tuple[str, str], Route
                             "description": description,
                         }
                     )
-            if fact.request_body is not None and "requestBody" not in op:
+            if fact.request_body is not None:  # replaces what Litestar generated
                 media_type, body = fact.request_body
                 op["requestBody"] = {
                     "required": True,

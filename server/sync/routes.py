@@ -108,7 +108,10 @@ async def list_conflicts(
     status_code=200,
     tags=["review"],
     summary="Resolve a conflict: pick a candidate or enter a value, with a reason",
-    opt={"response_body": (200, "application/json", ResolveResponse)},
+    opt={
+        "request_body": ("application/json", teamlead.ResolveRequest),
+        "response_body": (200, "application/json", ResolveResponse),
+    },
 )
 async def resolve_conflict(
     request: Request[Any, Any, State],
@@ -128,7 +131,10 @@ async def resolve_conflict(
     status_code=201,
     tags=["review"],
     summary="Return to officer: comment on a checklist or one item",
-    opt={"response_body": (201, "application/json", CommentResponse)},
+    opt={
+        "request_body": ("application/json", teamlead.CommentRequest),
+        "response_body": (201, "application/json", CommentResponse),
+    },
 )
 async def add_comment(
     request: Request[Any, Any, State],
@@ -148,7 +154,10 @@ async def add_comment(
     status_code=201,
     tags=["review"],
     summary="Release shareable items into the shared summary",
-    opt={"response_body": (201, "application/json", ReleaseResponse)},
+    opt={
+        "request_body": ("application/json", teamlead.ReleaseRequest),
+        "response_body": (201, "application/json", ReleaseResponse),
+    },
 )
 async def add_release(
     request: Request[Any, Any, State],
@@ -168,7 +177,10 @@ async def add_release(
     status_code=200,
     tags=["review"],
     summary="Return a submitted checklist to the inspector, with a comment",
-    opt={"response_body": (200, "application/json", ReturnResponse)},
+    opt={
+        "request_body": ("application/json", returns.ReturnRequest),
+        "response_body": (200, "application/json", ReturnResponse),
+    },
 )
 async def return_checklist(
     request: Request[Any, Any, State],
