@@ -190,6 +190,11 @@ def print_logins(conn: sqlite3.Connection) -> None:
         roles = ", ".join(msgspec.json.decode(r["roles"]))
         print(f"{r['username']:<12} {r['name']:<22} {r['agency_id']:<26} {roles}")
     print(f"\nWachtwoord voor alle demo-gebruikers: {DEMO_PASSWORD}")
+    leads = [
+        r["username"] for r in rows if {"teamlead", "admin"} & set(msgspec.json.decode(r["roles"]))
+    ]
+    if leads:
+        print(f"Werkplek /regie/ (teamleiders en beheerders): {', '.join(leads)}")
     for client in auth_repository.list_clients(conn):
         if client["name"] == DEMO_CLIENT_NAME and client["revoked_at"] is None:
             print(

@@ -20,6 +20,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Schouw draait op http://{host}:{port}  (stoppen: Ctrl-C)", flush=True)
+    print(f"Werkplek voor teamleiders: http://{host}:{port}/regie/", flush=True)
     uvicorn.run(
         create_app(settings),
         host=host,
