@@ -101,9 +101,9 @@ class SessionService:
         Raises 429 when throttled, 401 for bad credentials or a disabled user, and
         :class:`NotForWorkspace` for a user without the team lead or admin role.
         """
-        keys = ["user:" + username.lower(), "ip:" + ip]
+        user_key, ip_key = "user:" + username.lower(), "ip:" + ip
         actor = Actor(type="anonymous", ip=ip)
-        wait = self.limiter.retry_after(keys)
+        wait, stamp = self.limiter.attempt([user_key, ip_key])  # counted before verifying
         if wait:
             await self.db.write(
                 lambda c: append(
@@ -125,7 +125,6 @@ class SessionService:
         stored = row["password_hash"] if row is not None else None
         ok = await asyncio.to_thread(verify_password, stored, password)
         if not ok or row is None or row["disabled_at"] is not None:
-            self.limiter.fail(keys)
             reason = "disabled" if ok and row is not None else "bad-credentials"
             await self.db.write(
                 lambda c: append(
@@ -139,7 +138,7 @@ class SessionService:
                 )
             )
             raise Unauthorized(BAD_LOGIN, slug="login-failed")
-        self.limiter.succeed(keys)
+        self.limiter.succeed([user_key], [ip_key], stamp)
         roles = frozenset(msgspec.json.decode(row["roles"]))
         user_actor = Actor(
             type="user",

@@ -117,3 +117,18 @@ async def test_cache_policy(client: Client, db: Database) -> None:
     assert logout.status_code == 200
     assert logout.headers["clear-site-data"] == '"cache"'
     assert logout.headers["cache-control"] == "no-store"
+
+
+async def test_workspace_form_login_is_counted_before_verifying(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    """The workspace's login form shares the counters and the same rule."""
+    from tests.workspace_support import ws_login
+
+    await add_user(db, "marieke", "gemeente-groningen", ["teamlead"])
+    await add_user(db, "rik", "politie", ["teamlead"])
+    responses = await asyncio.gather(*(ws_login(client, "marieke", "fout") for _ in range(12)))
+    limit = settings.login_max_failures
+    assert sorted(r.status_code for r in responses) == [401] * limit + [429] * (12 - limit)
+    # a right password elsewhere from this address does not wipe the address's failures
+    assert (await ws_login(client, "rik")).status_code == 429
