@@ -13,6 +13,7 @@ from server.cases import lookups
 from server.checklists.model import Item
 from server.db import Database
 from server.lib.errors import Forbidden, NotFound
+from server.lib.numbers import ascii_digits
 from server.sync import conflicts, returns, teamlead
 from server.workspace.casefile import case_file_of, case_url
 from server.workspace.casefile_model import CaseFile, ChecklistPage
@@ -282,7 +283,7 @@ async def resolve(
     choice = str(values.get("choice", ""))
     data: dict[str, Any] = {"reason": values.get("reason", "")}
     try:
-        if choice.isdigit():
+        if ascii_digits(choice, 4):
             data["candidate"] = int(choice)
         elif choice == "new":
             data["value"] = _typed(str(values.get("value", "")))

@@ -124,6 +124,9 @@ async def test_conflict_resolved_side_by_side(client: Client, db: Database) -> N
     assert no_reason.status_code == 422 and "Vul dit veld in" in no_reason.text
     bad_value = await _post(client, url, csrf, {"choice": "new", "value": "999", "reason": "x"})
     assert bad_value.status_code == 422
+    for crafted in ("\u00b2", "\u0663", "9999", "99999999999999999999999"):
+        refused = await _post(client, url, csrf, {"choice": crafted, "reason": "x"})
+        assert refused.status_code == 422, (crafted, refused.text)
     ok = await _post(client, url, csrf, {"choice": "0", "reason": "Eerste telling klopt"})
     assert ok.status_code == 303
     row = await db.read(
