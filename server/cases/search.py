@@ -18,7 +18,7 @@ from server.cases.visibility import Reader, on_case
 from server.lib.clock import iso, parse_iso, utc_now
 from server.lib.errors import FieldError, Unprocessable
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _like(text: str | None) -> str | None:
