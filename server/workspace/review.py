@@ -286,7 +286,7 @@ async def resolve(
         if ascii_digits(choice, 4):
             data["candidate"] = int(choice)
         elif choice == "new":
-            data["value"] = _typed(str(values.get("value", "")))
+            data["value"] = _typed(str(values.get("item_type", "")), values.get("value", ""))
         else:
             raise FormError(
                 Refusal(
@@ -305,14 +305,18 @@ async def resolve(
     return Redirect(path=case_url(case_id, "conflicten"), status_code=303)
 
 
-def _typed(text: str) -> Any:
-    """A new value typed by the team lead: a number when it reads as one, a list for
-    comma-separated option keys, else the text (the template check says what is wrong)."""
-    text = text.strip()
+def _typed(item_type: str, raw: Any) -> Any:
+    """A new value as the item's type takes it: a number for number items, a list for
+    multiple choice, text otherwise; empty clears (the template check says what is wrong)."""
+    if item_type == "multi_choice":
+        return [str(v) for v in raw] if isinstance(raw, list) else ([raw] if raw else [])
+    text = str(raw).strip()
     if text == "":
         return None
+    if item_type != "number":
+        return text
     try:
         number = float(text.replace(",", "."))
     except ValueError:
-        return [p.strip() for p in text.split(",")] if "," in text else text
+        return text
     return int(number) if number.is_integer() else number

@@ -118,12 +118,15 @@ async def test_conflict_resolved_side_by_side(client: Client, db: Database) -> N
     page = await client.get(f"/regie/zaken/{world.case_id}/conflicten")
     assert page.status_code == 200
     assert "Aantal" in page.text and "Telefoon 2" in page.text and "Overschreef" in page.text
+    assert 'name="item_type" value="number"' in page.text
     (conflict_id,) = await db.read(lambda c: c.execute("SELECT id FROM conflicts").fetchone())
     url = f"/regie/zaken/{world.case_id}/conflicten/{conflict_id}"
     no_reason = await _post(client, url, csrf, {"choice": "0", "reason": ""})
     assert no_reason.status_code == 422 and "Vul dit veld in" in no_reason.text
-    bad_value = await _post(client, url, csrf, {"choice": "new", "value": "999", "reason": "x"})
-    assert bad_value.status_code == 422
+    bad_value = await _post(
+        client, url, csrf, {"choice": "new", "value": "999", "item_type": "number", "reason": "x"}
+    )
+    assert bad_value.status_code == 422 and 'value="999"' in bad_value.text  # above max 100
     for crafted in ("\u00b2", "\u0663", "9999", "99999999999999999999999"):
         refused = await _post(client, url, csrf, {"choice": crafted, "reason": "x"})
         assert refused.status_code == 422, (crafted, refused.text)
@@ -136,3 +139,23 @@ async def test_conflict_resolved_side_by_side(client: Client, db: Database) -> N
         ).fetchone()
     )
     assert tuple(row) == ("resolved", "3")
+
+    # A new value for a choice item comes from a list of its options.
+    await push(client, one, [set_answer(2, gem, "soort", "horeca")])
+    await push(client, two, [set_answer(2, gem, "soort", "winkel")])
+    page = await client.get(f"/regie/zaken/{world.case_id}/conflicten")
+    assert '<option value="horeca">Horeca</option>' in page.text
+    (second,) = await db.read(
+        lambda c: c.execute("SELECT id FROM conflicts WHERE status = 'open'").fetchone()
+    )
+    chosen = await _post(
+        client,
+        f"/regie/zaken/{world.case_id}/conflicten/{second}",
+        csrf,
+        {"choice": "new", "value": "horeca", "item_type": "choice", "reason": "Ter plaatse gezien"},
+    )
+    assert chosen.status_code == 303
+    value = await db.read(
+        lambda c: c.execute("SELECT value FROM answers WHERE item_key = 'soort'").fetchone()[0]
+    )
+    assert value == '"horeca"'
