@@ -118,9 +118,12 @@ class Intervention(msgspec.Struct, rename="camel"):
     type: str
     status: str
     due_date: Date | None
+    reinspection_date: Date | None
     created_at: str
     updated_at: str
     description: str | None
+    legal_basis: str | None
+    """Like the description: only for the own agency (None for others)."""
 
 
 class CaseLinks(msgspec.Struct, rename="camel"):

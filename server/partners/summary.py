@@ -131,9 +131,13 @@ def summarise(
                 type=r.type,
                 status=r.status,
                 due_date=r.due_date,
+                reinspection_date=r.reinspection_date,
                 created_at=r.created_at,
                 updated_at=r.updated_at,
                 description=r.description
+                if intervention_description_visible(reader, scope, r.agency_id)
+                else None,
+                legal_basis=r.legal_basis
                 if intervention_description_visible(reader, scope, r.agency_id)
                 else None,
             )
