@@ -30,7 +30,7 @@ log = logging.getLogger("schouw.partners.notifier")
 POLL = 0.25
 MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0
-PARALLEL = 32
+PARALLEL = 128
 
 
 def check_endpoints(conn: sqlite3.Connection, settings: Settings) -> None:
@@ -69,7 +69,11 @@ class Notifier:
     async def start(self) -> None:
         """Check the endpoints, then start tailing and delivering."""
         await self.db.read(lambda c: check_endpoints(c, self.settings))
-        self._client = httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT)
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=TIMEOUT,
+            limits=httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=PARALLEL),
+        )
         self._tasks = [
             asyncio.create_task(self._tail_forever(), name="schouw-notify-tail"),
             asyncio.create_task(self._deliver_forever(), name="schouw-notify-deliver"),
