@@ -18,15 +18,16 @@ as its matrix file covers the area.
 
 from __future__ import annotations
 
-MATRIX_MODULES: tuple[str, ...] = ("tests.integration.test_authz_matrix",)
+MATRIX_MODULES: tuple[str, ...] = (
+    "tests.integration.test_authz_matrix",
+    "tests.integration.test_partner_authz",
+)
 """Modules that register rows with :func:`cover` when imported."""
 
 PENDING: dict[str, str] = {
     "/regie": "the workspace (session cookies, CSRF) has its own route-table-driven test of what "
     "each reader may see (tests/workspace_visibility.py); its role x agency x on/not-on-case "
     "status matrix is not written yet",
-    "/api/partner/": "partner clients (OAuth client credentials) are a different kind of caller; "
-    "their status matrix belongs with the partner API's tests and is not written yet",
 }
 
 COVERED: dict[tuple[str, str], str] = {}

@@ -16,6 +16,7 @@ import logging
 import random
 import sqlite3
 from datetime import timedelta
+from typing import Protocol
 
 import httpx
 
@@ -24,7 +25,6 @@ from server.lib.clock import iso, utc_now
 from server.partners import outbox
 from server.partners.events import last_seq
 from server.partners.webhooks import WebhookUrlError, check_url, cloud_event, sign
-from server.settings import Settings
 
 log = logging.getLogger("schouw.partners.notifier")
 POLL = 0.25
@@ -33,7 +33,23 @@ TIMEOUT = 10.0
 PARALLEL = 128
 
 
-def check_endpoints(conn: sqlite3.Connection, settings: Settings) -> None:
+class NotifierConfig(Protocol):
+    """What the worker needs to know (the app passes its settings)."""
+
+    @property
+    def webhook_allow_loopback_http(self) -> bool: ...
+
+    @property
+    def webhook_max_attempts(self) -> int: ...
+
+    @property
+    def webhook_retry_base_ms(self) -> int: ...
+
+    @property
+    def webhook_coalesce_ms(self) -> int: ...
+
+
+def check_endpoints(conn: sqlite3.Connection, settings: NotifierConfig) -> None:
     """Refuse to start while a client's endpoint is not allowed (plain HTTP without the
     loopback setting)."""
     for row in conn.execute(
@@ -59,7 +75,7 @@ def backoff(attempts: int, base_ms: int) -> float:
 class Notifier:
     """The two loops of one app."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: NotifierConfig) -> None:
         self.db = db
         self.settings = settings
         self._tasks: list[asyncio.Task[None]] = []

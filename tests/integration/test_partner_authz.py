@@ -7,6 +7,7 @@ an agency not on the case. Every row must hold; every partner route must have ro
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -15,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
 from server.db import Database
+from tests import authz_rows
 from tests.evidence_support import insert_photo, noisy_jpeg, seed_case, sha256
 from tests.partner_support import ROOT, add_client, bearer
 from tests.support import add_user, login
@@ -66,7 +68,20 @@ MATRIX: dict[tuple[str, str, str], dict[str, int]] = {
         "outsider": 201,
     },
 }
-PUBLIC = {("POST", "/oauth/token"), ("GET", "/openapi.json")}
+MATRIX |= {
+    # Public: the document for everyone; the token call wants HTTP Basic client credentials,
+    # so a bearer token (or nothing) is refused.
+    ("GET", "/openapi.json", ""): dict.fromkeys(
+        ("anonymous", "no-scope", "owner", "other", "outsider"), 200
+    ),
+    ("POST", "/oauth/token", ""): dict.fromkeys(
+        ("anonymous", "no-scope", "owner", "other", "outsider"), 401
+    ),
+}
+authz_rows.cover(
+    __name__,
+    [(m, ROOT + re.sub(r"\{(\w+)\}", r"{\1:str}", t)) for m, t, _ in MATRIX],
+)
 
 
 async def test_every_partner_route_and_caller(app: Litestar, client: Client, db: Database) -> None:
@@ -100,8 +115,10 @@ async def test_every_partner_route_and_caller(app: Litestar, client: Client, db:
         for caller, status in expected.items():
             n += 1
             kwargs: dict[str, Any] = {"headers": callers[caller]}
-            if method == "POST":
+            if template == "/signals":
                 kwargs["json"] = SIGNAL | {"id": f"matrix-{n}"}
+            elif template == "/oauth/token":
+                kwargs["data"] = {"grant_type": "client_credentials"}
             resp = await client.request(method, path, **kwargs)
             if resp.status_code != status:
                 failures.append((method, template, caller, status, resp.status_code))
@@ -118,4 +135,4 @@ async def test_every_partner_route_and_caller(app: Litestar, client: Client, db:
         for m in h.http_methods
         if m not in {"OPTIONS", "HEAD"}
     }
-    assert routes == {(m, t) for m, t, _ in MATRIX} | PUBLIC
+    assert routes == {(m, t) for m, t, _ in MATRIX}
