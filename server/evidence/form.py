@@ -151,7 +151,6 @@ async def _finish(
             conn,
             photo.photo_id,
             "received",
-            only_from=("expected", "uploading", "rejected"),
             mime=info.mime,
         )
         append(
@@ -186,7 +185,6 @@ async def _record_rejection(
             conn,
             photo.photo_id,
             "rejected",
-            only_from=("expected", "uploading", "received", "rejected"),
             reject_reason=f"{exc.slug}: {exc.detail}",
         )
         append(

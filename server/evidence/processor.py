@@ -188,7 +188,6 @@ class PhotoProcessor:
                 conn,
                 job.photo_id,
                 "verified",
-                only_from=("expected", "uploading", "received", "rejected"),
                 width=width,
                 height=height,
                 exif_time=exif_time,
@@ -218,7 +217,6 @@ class PhotoProcessor:
                 conn,
                 photo_id,
                 "rejected",
-                only_from=("expected", "uploading", "received", "rejected"),
                 reject_reason=f"{exc.slug}: {exc.detail}",
             )
             append(

@@ -7,12 +7,14 @@ Every photo state change takes a change-feed row whose ``server_seq`` becomes th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from server.db.feed import record_change
+from server.evidence.states import may_move
 from server.lib.clock import now_iso
 
 
@@ -84,33 +86,47 @@ def load_photo(conn: sqlite3.Connection, photo_id: str) -> PhotoTarget | None:
     )
 
 
-def set_photo_state(
-    conn: sqlite3.Connection,
-    photo_id: str,
-    state: str,
-    *,
-    only_from: tuple[str, ...],
-    **columns: Any,
-) -> bool:
-    """Move a photo to ``state`` if it is in one of ``only_from``; record the change.
+# The only column names that are ever put into the SQL text of an UPDATE below; values are
+# always bound as parameters.
+PHOTO_COLUMNS = frozenset(
+    {"state", "rev", "mime", "width", "height", "exif_time", "exif_geo", "reject_reason"}
+)
+UPLOAD_COLUMNS = frozenset({"offset", "state", "error", "expires_at"})
 
-    ``columns`` are extra photo columns to set (width, height, exif_time, reject_reason…).
-    Returns False (and changes nothing) when the photo is in another state.
+
+def _assignments(columns: Iterable[str], allowed: frozenset[str]) -> str:
+    """``name = :name, …`` for column names on the allow-list; ValueError for any other."""
+    names = list(columns)
+    unknown = sorted(set(names) - allowed)
+    if unknown:
+        raise ValueError(f"not an updatable column: {', '.join(unknown)}")
+    return ", ".join(f"{name} = :{name}" for name in names)
+
+
+def set_photo_state(conn: sqlite3.Connection, photo_id: str, state: str, **columns: Any) -> bool:
+    """Move a photo to ``state`` if the state table allows it from its current state.
+
+    ``columns`` are extra photo columns to set (width, height, exif_time, reject_reason…; see
+    :data:`PHOTO_COLUMNS`). The change is recorded in the change feed. Returns False (and
+    changes nothing) when the photo does not exist or may not move to ``state``
+    (:mod:`server.evidence.states`).
     """
+    # Refuse an unknown column before anything changes; state and rev are set here only.
+    _assignments(columns, PHOTO_COLUMNS - {"state", "rev"})
     row = conn.execute(
         "SELECT p.state, p.checklist_id, c.case_id FROM photos p"
         " JOIN checklists c ON c.id = p.checklist_id WHERE p.id = ?",
         (photo_id,),
     ).fetchone()
-    if row is None or row["state"] not in only_from:
+    if row is None or not may_move(row["state"], state):
         return False
     rev = record_change(
         conn, "photo", photo_id, case_id=row["case_id"], checklist_id=row["checklist_id"]
     )
-    sets = {"state": state, "rev": rev, **columns}
+    sets: dict[str, Any] = {"state": state, "rev": rev, **columns}
     if state != "rejected":
         sets.setdefault("reject_reason", None)
-    assignments = ", ".join(f"{name} = :{name}" for name in sets)
+    assignments = _assignments(sets, PHOTO_COLUMNS)
     conn.execute(
         f"UPDATE photos SET {assignments} WHERE id = :photo_id", {**sets, "photo_id": photo_id}
     )
@@ -168,7 +184,6 @@ def verify_from_blob(conn: sqlite3.Connection, photo_id: str) -> bool:
         conn,
         photo_id,
         "verified",
-        only_from=("expected", "uploading", "received", "rejected"),
         width=blob["width"],
         height=blob["height"],
         exif_time=twin["exif_time"] if twin else None,
@@ -225,7 +240,7 @@ def insert_upload(conn: sqlite3.Connection, upload: Upload, metadata: dict[str, 
 
 def update_upload(conn: sqlite3.Connection, upload_id: str, **columns: Any) -> None:
     """Set columns of an upload row (offset, state, error, expires_at)."""
-    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    assignments = _assignments(columns, UPLOAD_COLUMNS)
     conn.execute(f"UPDATE uploads SET {assignments} WHERE id = :id", {**columns, "id": upload_id})
 
 

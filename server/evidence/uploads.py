@@ -287,9 +287,7 @@ class UploadService:
         def fn(conn: sqlite3.Connection) -> None:
             repo.update_upload(conn, upload.id, offset=new_offset, expires_at=expires)
             if upload.offset == 0 and written > 0:
-                repo.set_photo_state(
-                    conn, upload.photo_id, "uploading", only_from=("expected", "rejected")
-                )
+                repo.set_photo_state(conn, upload.photo_id, "uploading")
 
         if written:
             await self.db.write(fn)
@@ -312,7 +310,6 @@ class UploadService:
                 conn,
                 upload.photo_id,
                 "received",
-                only_from=("expected", "uploading", "rejected"),
                 mime=info.mime,
             )
             append(
@@ -347,7 +344,7 @@ class UploadService:
 
         def fn(conn: sqlite3.Connection) -> None:
             repo.delete_upload(conn, upload.id)
-            repo.set_photo_state(conn, upload.photo_id, "expected", only_from=("uploading",))
+            repo.set_photo_state(conn, upload.photo_id, "expected")
 
         await self.db.write(fn)
         with contextlib.suppress(FileNotFoundError):

@@ -477,7 +477,7 @@ async def test_processing_interrupted_by_a_stop_resumes_at_start(settings: Any) 
 
         def fn(conn: sqlite3.Connection) -> None:
             repo.insert_upload(conn, upload, {})
-            repo.set_photo_state(conn, photo_id, "received", only_from=("expected",))
+            repo.set_photo_state(conn, photo_id, "received")
 
         await db.write(fn)
         first.state.photos.staging_path(upload.id).write_bytes(data)
