@@ -154,3 +154,50 @@ def list_clients(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         "SELECT id, name, agency_id, scopes, created_at, revoked_at FROM api_clients"
         " ORDER BY agency_id, created_at"
     ).fetchall()
+
+
+def user_by_username(conn: sqlite3.Connection, username: str) -> sqlite3.Row | None:
+    """The whole ``users`` row with this username, or ``None``."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM users WHERE username = ?", (username,)
+    ).fetchone()
+    return row
+
+
+def user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row:
+    """The whole ``users`` row of an existing user (the caller holds a reference to it)."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM users WHERE id = ?", (user_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"no user {user_id}")
+    return row
+
+
+def device_binding(conn: sqlite3.Connection, device_id: str) -> sqlite3.Row | None:
+    """``user_id, revoked_at`` of a registered device, or ``None``."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT user_id, revoked_at FROM devices WHERE id = ?", (device_id,)
+    ).fetchone()
+    return row
+
+
+def register_device(conn: sqlite3.Connection, device_id: str, user_id: str, label: str) -> None:
+    """Register a device for a user, answered in the current epoch.
+
+    Registered in the current epoch, its first push is not taken as "after a restore".
+    """
+    now = now_iso()
+    conn.execute(
+        "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at, answered_epoch)"
+        " VALUES (?, ?, ?, ?, ?, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch'))",
+        (device_id, user_id, label, now, now),
+    )
+
+
+def touch_device(conn: sqlite3.Connection, device_id: str, *, label: str | None = None) -> None:
+    """Note that the device was seen now; replace its label when one is given."""
+    conn.execute(
+        "UPDATE devices SET last_seen_at = ?, label = COALESCE(?, label) WHERE id = ?",
+        (now_iso(), label, device_id),
+    )

@@ -1,14 +1,17 @@
-"""Login, refresh and logout decisions. Controllers stay thin; SQL stays here."""
+"""Login, refresh and logout decisions. Controllers stay thin; user and device SQL is in
+:mod:`server.auth.repository`, token SQL in :mod:`server.auth.tokens`."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from typing import Any, Protocol
 
 import msgspec
 
 from server.audit.log import Actor, append
+from server.auth import repository
 from server.auth.passwords import verify_password
 from server.auth.principal import Principal
 from server.auth.ratelimit import LoginLimiter
@@ -72,113 +75,19 @@ class AuthService:
                 slug="invalid-device-id",
             )
         user_key, ip_key = "user:" + data.username.lower(), "ip:" + ip
-        wait, stamp = self.limiter.attempt([user_key, ip_key])  # counted before verifying
-        if wait:
-            await self.db.write(
-                lambda c: append(
-                    c,
-                    Actor(type="anonymous", ip=ip, device_id=data.device_id),
-                    "login",
-                    result="throttled",
-                    object_type="user",
-                    object_id=data.username,
-                )
-            )
-            raise TooManyRequests(
-                f"Te veel mislukte inlogpogingen. Probeer het over {wait} seconden opnieuw.",
-                retry_after=wait,
-            )
-        row = await self.db.read(
-            lambda c: c.execute(
-                "SELECT * FROM users WHERE username = ?", (data.username,)
-            ).fetchone()
-        )
-        stored = row["password_hash"] if row is not None else None
-        ok = await asyncio.to_thread(verify_password, stored, data.password)
-        if not ok or row is None or row["disabled_at"] is not None:
-            reason = "disabled" if ok and row is not None else "bad-credentials"
-            await self.db.write(
-                lambda c: append(
-                    c,
-                    Actor(
-                        type="anonymous",
-                        ip=ip,
-                        device_id=data.device_id,
-                        id=row["id"] if row is not None else None,
-                    ),
-                    "login",
-                    result="denied",
-                    object_type="user",
-                    object_id=data.username,
-                    detail={"reason": reason},
-                )
-            )
-            raise Unauthorized(BAD_LOGIN, slug="login-failed")
+        stamp = await self._count_attempt([user_key, ip_key], data, ip)
+        user = await self._check_password(data, ip)
         self.limiter.succeed([user_key], [ip_key], stamp)
-        settings = self.settings
-
-        def write(conn: sqlite3.Connection) -> LoginResponse:
-            actor = Actor(
-                type="user",
-                id=row["id"],
-                agency_id=row["agency_id"],
-                device_id=data.device_id,
-                ip=ip,
-            )
-            device = conn.execute(
-                "SELECT user_id, revoked_at FROM devices WHERE id = ?", (data.device_id,)
-            ).fetchone()
-            now = now_iso()
-            if device is not None and device["user_id"] != row["id"]:
-                raise Conflict(
-                    "Dit apparaat is al gekoppeld aan een andere gebruiker. Een gedeelde "
-                    "telefoon krijgt per gebruiker een nieuw apparaat-id.",
-                    slug="device-owned-by-other-user",
-                )
-            if device is not None and device["revoked_at"] is not None:
-                raise DeviceRevoked(
-                    "Dit apparaat is ingetrokken. Wis de gegevens op het apparaat en neem "
-                    "contact op met de beheerder."
-                )
-            if device is None:
-                # Registered in the current epoch: its first push is not "after a restore".
-                conn.execute(
-                    "INSERT INTO devices (id, user_id, label, registered_at, last_seen_at,"
-                    " answered_epoch) VALUES (?, ?, ?, ?, ?,"
-                    " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch'))",
-                    (data.device_id, row["id"], data.device_label or "", now, now),
-                )
-                append(
-                    conn, actor, "device.register", object_type="device", object_id=data.device_id
-                )
-            else:
-                conn.execute(
-                    "UPDATE devices SET last_seen_at = ?, label = COALESCE(?, label) WHERE id = ?",
-                    (now, data.device_label, data.device_id),
-                )
-            pair = issue_pair(
-                conn,
-                row["id"],
-                data.device_id,
-                settings.access_token_ttl,
-                settings.refresh_token_ttl,
-            )
-            append(conn, actor, "login", object_type="user", object_id=row["id"])
-            return LoginResponse(
-                access_token=pair.access_token,
-                refresh_token=pair.refresh_token,
-                expires_in=pair.expires_in,
-                user=_user_info(row),
-            )
-
         try:
-            return await self.db.write(write)
+            return await self.db.write(
+                functools.partial(self._open_session, user=user, data=data, ip=ip)
+            )
         except (Conflict, DeviceRevoked) as exc:
             slug = exc.slug
             await self.db.write(
                 lambda c: append(
                     c,
-                    Actor(type="user", id=row["id"], device_id=data.device_id, ip=ip),
+                    Actor(type="user", id=user["id"], device_id=data.device_id, ip=ip),
                     "login",
                     result="denied",
                     object_type="device",
@@ -187,6 +96,98 @@ class AuthService:
                 )
             )
             raise
+
+    async def _count_attempt(self, keys: list[str], data: LoginRequest, ip: str) -> float:
+        """Count the attempt before the password is checked (parallel guesses get 429, audited);
+        return the limiter's stamp for a success to take back."""
+        wait, stamp = self.limiter.attempt(keys)
+        if not wait:
+            return stamp
+        await self.db.write(
+            lambda c: append(
+                c,
+                Actor(type="anonymous", ip=ip, device_id=data.device_id),
+                "login",
+                result="throttled",
+                object_type="user",
+                object_id=data.username,
+            )
+        )
+        raise TooManyRequests(
+            f"Te veel mislukte inlogpogingen. Probeer het over {wait} seconden opnieuw.",
+            retry_after=wait,
+        )
+
+    async def _check_password(self, data: LoginRequest, ip: str) -> sqlite3.Row:
+        """The user's row when the password is right and the account enabled; else 401, audited.
+
+        The password is verified even for an unknown username (against a dummy hash), so the
+        time taken does not tell which usernames exist.
+        """
+        row = await self.db.read(
+            functools.partial(repository.user_by_username, username=data.username)
+        )
+        stored = row["password_hash"] if row is not None else None
+        ok = await asyncio.to_thread(verify_password, stored, data.password)
+        if ok and row is not None and row["disabled_at"] is None:
+            return row
+        reason = "disabled" if ok and row is not None else "bad-credentials"
+        await self.db.write(
+            lambda c: append(
+                c,
+                Actor(
+                    type="anonymous",
+                    ip=ip,
+                    device_id=data.device_id,
+                    id=row["id"] if row is not None else None,
+                ),
+                "login",
+                result="denied",
+                object_type="user",
+                object_id=data.username,
+                detail={"reason": reason},
+            )
+        )
+        raise Unauthorized(BAD_LOGIN, slug="login-failed")
+
+    def _open_session(
+        self, conn: sqlite3.Connection, *, user: sqlite3.Row, data: LoginRequest, ip: str
+    ) -> LoginResponse:
+        """Bind the device to the user (or confirm it), issue a token pair, audit (one write)."""
+        actor = Actor(
+            type="user", id=user["id"], agency_id=user["agency_id"], device_id=data.device_id, ip=ip
+        )
+        device = repository.device_binding(conn, data.device_id)
+        if device is not None and device["user_id"] != user["id"]:
+            raise Conflict(
+                "Dit apparaat is al gekoppeld aan een andere gebruiker. Een gedeelde "
+                "telefoon krijgt per gebruiker een nieuw apparaat-id.",
+                slug="device-owned-by-other-user",
+            )
+        if device is not None and device["revoked_at"] is not None:
+            raise DeviceRevoked(
+                "Dit apparaat is ingetrokken. Wis de gegevens op het apparaat en neem "
+                "contact op met de beheerder."
+            )
+        if device is None:
+            repository.register_device(conn, data.device_id, user["id"], data.device_label or "")
+            append(conn, actor, "device.register", object_type="device", object_id=data.device_id)
+        else:
+            repository.touch_device(conn, data.device_id, label=data.device_label)
+        pair = issue_pair(
+            conn,
+            user["id"],
+            data.device_id,
+            self.settings.access_token_ttl,
+            self.settings.refresh_token_ttl,
+        )
+        append(conn, actor, "login", object_type="user", object_id=user["id"])
+        return LoginResponse(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            user=_user_info(user),
+        )
 
     async def refresh(self, data: RefreshRequest, ip: str) -> LoginResponse:
         """Rotate a refresh token: the old one stops working at once."""
@@ -234,7 +235,7 @@ class AuthService:
                 raise Unauthorized("Dit account is uitgeschakeld.", slug="user-disabled")
             family = tok["family"] or uuid7()  # tokens issued before families: start one
             spend_refresh(conn, hashed, family)
-            user = conn.execute("SELECT * FROM users WHERE id = ?", (tok["user_id"],)).fetchone()
+            user = repository.user_by_id(conn, tok["user_id"])
             pair = issue_pair(
                 conn,
                 user["id"],
@@ -243,9 +244,7 @@ class AuthService:
                 settings.refresh_token_ttl,
                 family=family,
             )
-            conn.execute(
-                "UPDATE devices SET last_seen_at = ? WHERE id = ?", (now_iso(), data.device_id)
-            )
+            repository.touch_device(conn, data.device_id)
             append(
                 conn,
                 Actor(
