@@ -187,6 +187,95 @@ def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Recor
     return out
 
 
+FEED_ROWS = (
+    "SELECT seq, kind, entity_id, case_id, checklist_id, user_id FROM changes"
+    " WHERE seq > ? ORDER BY seq LIMIT ?"
+)
+
+
+@dataclass(slots=True)
+class _Page:
+    """One pull page being filled: the feed position, an expansion in progress, the records."""
+
+    view: View
+    me: str
+    limit: int
+    pos: int
+    exp: Expansion | None
+    out: list[Record] = field(default_factory=list)
+    more: bool = False
+
+    def fill(self) -> None:
+        """Walk the feed (and expansions) until the page is full, the feed ends, or enough rows
+        were scanned for one page."""
+        scanned = 0
+        while len(self.out) < self.limit:
+            if self.exp is not None:
+                records, self.exp = _expand(self.view, self.exp, self.limit - len(self.out))
+                self.out.extend(records)
+                if self.exp is not None:  # the expansion continues on the next page
+                    self.more = True
+                    break
+                continue
+            rows = self.view.conn.execute(FEED_ROWS, (self.pos, max(self.limit, 100))).fetchall()
+            if not rows:
+                break
+            self._take(rows)
+            scanned += len(rows)
+            if self.exp is None and scanned >= SCAN_FACTOR * self.limit:
+                self.more = True
+                break
+        if len(self.out) >= self.limit:
+            self.more = True
+
+    def _take(self, rows: list[sqlite3.Row]) -> None:
+        """Records of feed rows in order; stop at a new expansion or a full page."""
+        entities = self._load(rows)
+        for row in rows:
+            self.pos = row["seq"]
+            if row["user_id"] is None:
+                self._shared(row, entities)
+            elif row["user_id"] == self.me:
+                self._personal(row)
+            if self.exp is not None or len(self.out) >= self.limit:
+                break
+
+    def _load(self, rows: list[sqlite3.Row]) -> dict[tuple[str, str], Entity]:
+        """The current state of the entities the shared rows name, and their cases' scopes."""
+        wanted: dict[str, list[str]] = {}
+        for row in rows:
+            if row["user_id"] is None:
+                wanted.setdefault(row["kind"], []).append(row["entity_id"])
+        self.view.preload({r["case_id"] for r in rows if r["case_id"] and r["user_id"] is None})
+        return load_by_ids(self.view.conn, wanted)
+
+    def _personal(self, row: sqlite3.Row) -> None:
+        """A row for this user only: a grant starts an expansion, an evict is a record."""
+        if row["kind"] == "grant":
+            self.exp = Expansion(row["seq"], row["entity_id"], None, 0)
+        elif row["kind"] == "evict":
+            self.out.append(_evict(self.view.conn, row))
+
+    def _shared(self, row: sqlite3.Row, entities: dict[tuple[str, str], Entity]) -> None:
+        """The entity's record if this row is its latest change and the reader may see it."""
+        entity = entities.get((row["kind"], row["entity_id"]))
+        if entity is None or entity.rev != row["seq"] or not self.view.visible(entity):
+            return
+        self.out.append(self.view.record(entity))
+        if row["kind"] == "release":
+            self.exp = self._release_expansion(row["seq"], entity)
+
+    def _release_expansion(self, seq: int, release: Entity) -> Expansion | None:
+        """A reader without full access to the checklist gets the released items' records."""
+        if not (release.case_id and release.checklist_id):
+            return None
+        scope = self.view.scope(release.case_id)
+        checklist = self.view.checklist(scope, release.checklist_id) if scope else None
+        if scope and checklist and not full_access(self.view.reader, scope, checklist):
+            return Expansion(seq, release.case_id, release.id, 0)
+        return None
+
+
 def pull_page(
     conn: sqlite3.Connection, principal: Principal, cursor_text: str | None, limit: int
 ) -> PullResponse:
@@ -196,69 +285,17 @@ def pull_page(
     top = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
     if cursor.pos > top:
         raise Gone(GONE, slug="cursor-expired")
-    view = View(conn, reader_of(principal))
-    me = principal.user_id
-    out: list[Record] = []
-    pos, exp = cursor.pos, cursor.expansion
-    scanned, more = 0, False
-    while len(out) < limit:
-        if exp is not None:
-            records, exp = _expand(view, exp, limit - len(out))
-            out.extend(records)
-            if exp is not None:
-                more = True
-                break
-            continue
-        rows = conn.execute(
-            "SELECT seq, kind, entity_id, case_id, checklist_id, user_id FROM changes"
-            " WHERE seq > ? ORDER BY seq LIMIT ?",
-            (pos, max(limit, 100)),
-        ).fetchall()
-        if not rows:
-            break
-        wanted: dict[str, list[str]] = {}
-        for row in rows:
-            if row["user_id"] is None:
-                wanted.setdefault(row["kind"], []).append(row["entity_id"])
-        view.preload({r["case_id"] for r in rows if r["case_id"] and r["user_id"] is None})
-        entities = load_by_ids(conn, wanted)
-        for row in rows:
-            pos = row["seq"]
-            kind = row["kind"]
-            if row["user_id"] is not None:
-                if row["user_id"] != me:
-                    continue
-                if kind == "grant":
-                    exp = Expansion(row["seq"], row["entity_id"], None, 0)
-                    break
-                if kind == "evict":
-                    out.append(_evict(conn, row))
-            else:
-                entity = entities.get((kind, row["entity_id"]))
-                if entity is None or entity.rev != row["seq"] or not view.visible(entity):
-                    continue
-                out.append(view.record(entity))
-                if kind == "release" and entity.case_id and entity.checklist_id:
-                    scope = view.scope(entity.case_id)
-                    checklist = view.checklist(scope, entity.checklist_id) if scope else None
-                    if scope and checklist and not full_access(view.reader, scope, checklist):
-                        exp = Expansion(row["seq"], entity.case_id, entity.id, 0)
-                        break
-            if len(out) >= limit:
-                break
-        scanned += len(rows)
-        if exp is None and scanned >= SCAN_FACTOR * limit:
-            more = True
-            break
-    if len(out) >= limit:
-        more = True
+    page = _Page(
+        View(conn, reader_of(principal)), principal.user_id, limit, cursor.pos, cursor.expansion
+    )
+    page.fill()
     device = conn.execute(
         "SELECT last_seq FROM devices WHERE id = ?", (principal.device_id,)
     ).fetchone()
     return PullResponse(
-        changes=with_agencies(conn, out),
-        cursor=encode_cursor(Cursor(cursor.version, epoch, pos, exp)),
-        has_more=more,
+        changes=with_agencies(conn, page.out),
+        cursor=encode_cursor(Cursor(cursor.version, epoch, page.pos, page.exp)),
+        has_more=page.more,
         last_seq=int(device[0]) if device is not None else 0,
         epoch=epoch,
     )
