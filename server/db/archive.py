@@ -97,7 +97,8 @@ def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo, what: str) -> dict
     if not member.isfile() or member.size > MAX_META_BYTES:
         raise BackupError(f"the {what} of the archive is not a plain, small file")
     handle = tar.extractfile(member)
-    assert handle is not None
+    if handle is None:
+        raise BackupError(f"the {what} of the archive cannot be read")
     try:
         data = json.loads(handle.read())
     except ValueError:
@@ -143,7 +144,8 @@ def extract_verified(archive: Path, staging: Path) -> tuple[dict[str, Any], int]
                 target = staging / member.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
-                assert source is not None
+                if source is None:
+                    raise BackupError(f"{archive} member {member.name!r} cannot be read")
                 digest = hashlib.sha256()
                 with target.open("wb") as out:
                     while chunk := source.read(CHUNK):

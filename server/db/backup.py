@@ -181,7 +181,8 @@ def backup_to(
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
                 add_bytes(tar, HEADER, json.dumps(header, indent=2).encode())
                 added = add_file(tar, DB_MEMBER, copy_path)
-                assert added is not None
+                if added is None:
+                    raise BackupError("the database copy vanished while the archive was written")
                 members[DB_MEMBER] = {"sha256": added[0], "size": added[1]}
                 # Blobs are listed after the snapshot, so every blob it references is present.
                 for path, name in blob_files(paths.blob_dir):

@@ -140,19 +140,19 @@ class Database:
         result: T = await conn._execute(fn, raw)  # type: ignore[no-untyped-call]
         return result
 
-    def _foreign_loop(self) -> bool:
-        return self._loop is not None and asyncio.get_running_loop() is not self._loop
+    def _foreign_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The database's own loop when the caller runs on another one, else None."""
+        loop = self._loop
+        return loop if loop is not None and asyncio.get_running_loop() is not loop else None
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` atomically on the writer; return its result after a durable commit.
 
         Callable from another event loop too (tests drive the app through a portal thread).
         """
-        if self._foreign_loop():
-            assert self._loop is not None
-            return await asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(self.write(fn), self._loop)
-            )
+        home = self._foreign_loop()
+        if home is not None:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.write(fn), home))
         if self._writer_task is None or self._writer_task.done():
             raise RuntimeError("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -161,16 +161,17 @@ class Database:
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on a read-only connection (sees every committed write)."""
-        if self._foreign_loop():
-            assert self._loop is not None
-            return await asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(self.read(fn), self._loop)
-            )
-        assert self._reader_cycle is not None, "database is closed"
+        home = self._foreign_loop()
+        if home is not None:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.read(fn), home))
+        if self._reader_cycle is None:
+            raise RuntimeError("database is closed")
         return await self._call(next(self._reader_cycle), fn)
 
     async def _write_loop(self) -> None:
-        assert self._writer is not None
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("the writer connection is not open")
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -187,9 +188,7 @@ class Database:
             if not units:
                 continue
             try:
-                outcomes = await self._call(
-                    self._writer, functools.partial(_run_group, units=units)
-                )
+                outcomes = await self._call(writer, functools.partial(_run_group, units=units))
             except Exception as exc:  # the commit itself failed: every unit failed
                 log.exception("write group of %d units failed", len(units))
                 for unit in units:
@@ -211,11 +210,13 @@ class Database:
             if not self._dirty or not self._readers:
                 continue
             self._dirty = False
+            writer = self._writer
+            if writer is None:
+                return
             try:
-                assert self._writer is not None
                 # Runs on the writer's thread between two write groups.
                 await self._call(
-                    self._writer, lambda c: c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    writer, lambda c: c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 )
             except Exception:
                 log.exception("WAL checkpoint failed")

@@ -138,6 +138,13 @@ def _record_conflict(
     return conflict_id
 
 
+def _existing(current: sqlite3.Row | None, outcome: Outcome) -> sqlite3.Row:
+    """The field's current write; the merge rule converges or conflicts only with one."""
+    if current is None:
+        raise RuntimeError(f"merge outcome {outcome.name} for a field that has no write yet")
+    return current
+
+
 def store_answer(
     conn: sqlite3.Connection, write: Write, change: ChangeRecorder = record_change
 ) -> WriteResult:
@@ -154,8 +161,7 @@ def store_answer(
     )
     outcome = decide(seen, write.value, write.base_rev, write.device_id, write.seq)
     if outcome is Outcome.CONVERGED:
-        assert current is not None
-        return WriteResult(outcome, current[1])
+        return WriteResult(outcome, _existing(current, outcome)[1])
     rev = change(
         conn,
         "answer",
@@ -185,8 +191,8 @@ def store_answer(
         ),
     )
     if outcome is Outcome.CONFLICT:
-        assert current is not None
-        return WriteResult(outcome, rev, _record_conflict(conn, write, current, rev, change))
+        existing = _existing(current, outcome)
+        return WriteResult(outcome, rev, _record_conflict(conn, write, existing, rev, change))
     return WriteResult(outcome, rev)
 
 

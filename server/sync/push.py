@@ -83,6 +83,13 @@ def _rejected(seq: int, op_id: str | None, problem: Problem) -> OpResult:
     return OpResult(seq=seq, status="rejected", op_id=op_id, problem=problem)
 
 
+def _buffer(ctx: PushContext) -> ChangeBuffer:
+    """The push's change buffer (a push always records its changes through one)."""
+    if not isinstance(ctx.change, ChangeBuffer):
+        raise TypeError("a push records its changes through a ChangeBuffer")
+    return ctx.change
+
+
 class PushUnit:
     """The write unit of one push (runs on the writer thread)."""
 
@@ -259,9 +266,9 @@ class PushUnit:
                 by_id.setdefault(row[0], prior)
             counts[result.status] += 1
             results.append(result)
-        assert isinstance(ctx.change, ChangeBuffer)
-        refresh_progress(conn, self.touched, ctx.change)
-        ctx.change.flush(conn)
+        buffer = _buffer(ctx)
+        refresh_progress(conn, self.touched, buffer)
+        buffer.flush(conn)
         if rows:
             conn.executemany(
                 "INSERT INTO ops (op_id, device_id, seq, user_id, kind, payload, payload_hash,"
@@ -300,15 +307,15 @@ class PushUnit:
         alone gets a savepoint (they cost a few microseconds per op)."""
         if not isinstance(op, CreateCase):
             return HANDLERS[type(op)](conn, ctx, op)
-        assert isinstance(ctx.change, ChangeBuffer)
-        mark = ctx.change.mark()
+        buffer = _buffer(ctx)
+        mark = buffer.mark()
         conn.execute("SAVEPOINT op")
         try:
             result = create_case(conn, ctx, op)
         except BaseException:
             conn.execute("ROLLBACK TO op")
             conn.execute("RELEASE op")
-            ctx.change.reset(mark)
+            buffer.reset(mark)
             raise
         conn.execute("RELEASE op")
         return result

@@ -144,7 +144,8 @@ def render_fragment(request: Request[Any, Any, Any], template: str, **context: A
     """Render part of a page to a string (server-sent events), with the page context."""
     session = session_of(request)
     engine = request.app.template_engine
-    assert engine is not None
+    if engine is None:
+        raise RuntimeError("the app was built without a template engine")
     return str(
         engine.get_template(template).render(
             me=session.principal, csrf=session.csrf, prefix=PREFIX, partial=True, **context
