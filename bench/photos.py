@@ -34,6 +34,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # ``python bench/photos.py`` from the repository root
 
+from server.auth import repository  # noqa: E402
 from server.checklists.library import publish_library  # noqa: E402
 from server.db import Database  # noqa: E402
 from server.db.feed import record_change  # noqa: E402
@@ -153,15 +154,16 @@ async def _seed(data_dir: Path, digests: list[tuple[str, int]]) -> list[str]:
 
         def fn(conn: sqlite3.Connection) -> list[str]:
             now = now_iso()
-            conn.execute(
-                "INSERT INTO agencies VALUES ('gemeente-groningen', 'Gemeente', 'gemeente')"
-            )
+            repository.insert_agency(conn, "gemeente-groningen", "Gemeente", "gemeente")
             user = uuid7()
-            conn.execute(
-                "INSERT INTO users (id, username, name, agency_id, roles, password_hash,"
-                " created_at) VALUES (?, 'bench', 'Bench', 'gemeente-groningen',"
-                " '[\"inspector\"]', ?, ?)",
-                (user, PasswordHasher().hash(PASSWORD), now),
+            repository.insert_user(
+                conn,
+                user,
+                username="bench",
+                name="Bench",
+                agency_id="gemeente-groningen",
+                roles=["inspector"],
+                password_hash=PasswordHasher().hash(PASSWORD),
             )
             case, inspection, checklist = uuid7(), uuid7(), uuid7()
             conn.execute(

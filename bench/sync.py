@@ -115,6 +115,7 @@ def make_batch(device_id: str, checklist_id: str, seq0: int, n: int = 50) -> byt
 def seed(data_dir: Path, devices: int) -> dict[str, Any]:
     """Users, devices with tokens, one case/checklist per device, and a puller's 20k records."""
     from server.admin.common import connect, write
+    from server.auth import repository
     from server.auth.tokens import issue_pair
     from server.checklists.library import load_dir, publish
     from server.checklists.model import template_decoder
@@ -125,15 +126,19 @@ def seed(data_dir: Path, devices: int) -> dict[str, Any]:
 
     def fn(c: sqlite3.Connection) -> dict[str, Any]:
         now = now_iso()
-        c.execute("INSERT INTO agencies VALUES ('gemeente-groningen', 'Gemeente', 'gemeente')")
+        repository.insert_agency(c, "gemeente-groningen", "Gemeente", "gemeente")
         publish(c, [*load_dir(), template_decoder.decode(json.dumps(TEMPLATE).encode())])
         out: list[dict[str, str]] = []
         for i in range(devices + 1):
             user, device, case, insp, cl = uuid7(), uuid7(), uuid7(), uuid7(), uuid7()
-            c.execute(
-                "INSERT INTO users VALUES (?, ?, ?, 'gemeente-groningen',"
-                " '[\"inspector\"]', 'x', NULL, ?)",
-                (user, f"u{i}", f"U {i}", now),
+            repository.insert_user(
+                c,
+                user,
+                username=f"u{i}",
+                name=f"U {i}",
+                agency_id="gemeente-groningen",
+                roles=["inspector"],
+                password_hash="x",
             )
             c.execute(
                 "INSERT INTO devices (id, user_id, registered_at, last_seen_at)"

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from server.auth import repository
 from server.auth.passwords import hash_password
 from server.db import Database
 from server.lib.clock import now_iso
@@ -36,17 +37,13 @@ def insert_client(
     """Insert an API client as ``schouw client add`` does; return its id."""
     seed_agencies(conn)
     client_id = uuid7()
-    conn.execute(
-        "INSERT INTO api_clients (id, name, agency_id, secret_hash, scopes, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            client_id,
-            name,
-            agency,
-            secret_hash(secret),
-            msgspec.json.encode(sorted(scopes if scopes is not None else ALL_SCOPES)).decode(),
-            now_iso(),
-        ),
+    repository.insert_client(
+        conn,
+        client_id,
+        name=name,
+        agency_id=agency,
+        secret_hash=secret_hash(secret),
+        scopes=sorted(scopes if scopes is not None else ALL_SCOPES),
     )
     return client_id
 
