@@ -131,7 +131,8 @@ class Notifier:
                 await asyncio.sleep(POLL)
 
     async def _send(self, delivery: outbox.Delivery) -> tuple[bool, int | None, str | None]:
-        assert self._client is not None
+        if self._client is None:
+            raise RuntimeError("the notifier is not started")
         body = cloud_event(
             delivery.id, delivery.case_id, delivery.types, delivery.seq, delivery.created_at
         )

@@ -101,8 +101,8 @@ def _attach_lists(conn: sqlite3.Connection, entities: dict[tuple[str, str], Enti
         ):
             agencies[row[0]].append(row[1])
         for e in cases:
-            assert isinstance(e.data, CaseData)
-            e.data.agencies = agencies.get(e.id, [])
+            if isinstance(e.data, CaseData):
+                e.data.agencies = agencies.get(e.id, [])
     if inspections:
         inspectors: dict[str, list[str]] = defaultdict(list)
         ids = [e.id for e in inspections]
@@ -113,5 +113,5 @@ def _attach_lists(conn: sqlite3.Connection, entities: dict[tuple[str, str], Enti
         ):
             inspectors[row[0]].append(row[1])
         for e in inspections:
-            assert isinstance(e.data, InspectionData)
-            e.data.inspectors = inspectors.get(e.id, [])
+            if isinstance(e.data, InspectionData):
+                e.data.inspectors = inspectors.get(e.id, [])

@@ -41,7 +41,8 @@ REASONS: dict[str, str] = {
     "verzoek-partner": "Verzoek van een partner",
     "eigen-waarneming": "Eigen waarneming",
 }
-assert tuple(REASONS) == REASON_CATEGORIES
+if tuple(REASONS) != REASON_CATEGORIES:
+    raise RuntimeError("REASONS must label exactly the reason categories, in their order")
 SIGNAL_STATUS = {"open": "Open", "triaged": "Zaak gemaakt", "dismissed": "Afgewezen"}
 SUBJECT_FIELDS = {
     "address": ("postcode", "huisnummer", "toevoeging", "street", "city", "bag_id"),
