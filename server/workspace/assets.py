@@ -4,7 +4,7 @@ Our own stylesheet and scripts live in ``server/workspace/static``; third-party 
 libraries are pinned in ``pwa/package.json`` (installed by ``npm ci`` into
 ``pwa/node_modules``) and only the files listed in :data:`VENDOR` are reachable. None of
 these files is part of the field app's shell, so a workspace change never forces a
-field-app update (``server/static.py`` digests only the shell).
+field-app update (``server/web/static.py`` digests only the shell).
 """
 
 from __future__ import annotations
