@@ -111,12 +111,20 @@ def test_evict_removes_the_case_at_once_and_keeps_only_own_work_hidden(
     before = page.evaluate(LOCAL)
     assert {a["item_key"] for a in before["answers"]} == {"toegang-verleend", "aantal-aanwezigen"}
 
+    stay = [  # everyone but insp-a stays on the inspection
+        r["user_id"]
+        for r in server.query(
+            "SELECT ii.user_id FROM inspection_inspectors ii JOIN users u ON u.id = ii.user_id"
+            " WHERE ii.inspection_id = ? AND u.username != 'insp-a'",
+            (world.inspection_id,),
+        )
+    ]
     api_as(
         server.url,
         "lead",
         "PUT",
         f"/api/v1/cases/{world.case_id}/inspections/{world.inspection_id}/inspectors",
-        {"inspectors": [world.inspectors[1]]},
+        {"inspectors": stay},
     )
     page.click("#sync-now")
     wait_until(page, f"async () => ({LOCAL})().then((s) => s.answers.length === 0)")
