@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,9 +207,22 @@ def plan_package(
     return PackagePlan(reference, principal.agency_id, manifest, digest, audit_lines, originals)
 
 
+STALE_SECONDS = 3600
+
+
+def _remove_stale(folder: Path) -> None:
+    """Packages never downloaded (the server stopped, the page was left) go after an hour."""
+    limit = time.time() - STALE_SECONDS
+    for old in folder.glob("bewijspakket-*.zip"):
+        with contextlib.suppress(FileNotFoundError):
+            if old.stat().st_mtime < limit:
+                old.unlink()
+
+
 def write_package(plan: PackagePlan, store: BlobStore, folder: Path) -> Path:
     """Write the ZIP to a temporary file in ``folder`` (blocking: run it in a thread)."""
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale(folder)
     fd, name = tempfile.mkstemp(prefix="bewijspakket-", suffix=".zip", dir=folder)
     os.close(fd)
     path = Path(name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 import zipfile
 from typing import Any
 
@@ -58,6 +60,11 @@ async def test_package_holds_own_originals_manifest_and_audit_trail(
         )
         assert up.status_code == 201, up.text
 
+    folder = client.app.state.settings.data_dir / "packages"
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = folder / "bewijspakket-vergeten.zip"  # left by a download that never happened
+    stale.write_bytes(b"oud")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
     url = f"/api/v1/cases/{world.case_id}/evidence-package"
     resp = await client.get(url, headers=tara["headers"])
     assert resp.status_code == 200, resp.text
@@ -96,8 +103,7 @@ async def test_package_holds_own_originals_manifest_and_audit_trail(
         ).fetchone()[0]
     )
     assert msgspec.json.decode(recorded)["manifest_sha256"] == digest
-    # the temporary file is gone once sent
-    folder = client.app.state.settings.data_dir / "packages"
+    # the temporary file is gone once sent, and so is the stale one
     assert list(folder.iterdir()) == []
 
 
