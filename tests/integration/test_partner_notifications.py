@@ -117,12 +117,14 @@ async def test_signed_events_reach_a_receiver_that_was_down(tmp_path: Path) -> N
             await wait_for(delivered, "the burst delivered")
 
             async def caught_up() -> bool:
-                rows = await _outbox(db)
-                return all(r["state"] == "delivered" for r in rows) and (
-                    await db.read(outbox.cursor)
-                ) >= await db.read(
+                # The cursor first: once it has passed the burst, its rows are in the outbox.
+                newest = await db.read(
                     lambda c: c.execute("SELECT MAX(seq) FROM changes").fetchone()[0]
                 )
+                if await db.read(outbox.cursor) < newest:
+                    return False
+                rows = await _outbox(db)
+                return all(r["state"] == "delivered" for r in rows)
 
             await wait_for(caught_up, "the worker caught up")
             burst_events = [msgspec.json.decode(r.body) for r in receiver.received[before:]]
