@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["sync.py", "photos.py", "pwa.py", "casefile.py", "partner.py"]
+BENCHES = ["sync.py", "photos.py", "pwa.py", "casefile.py", "partner.py", "workspace.py"]
 
 
 def main() -> int:

@@ -1,8 +1,9 @@
 """Read models of the team lead's dashboard: the reader's cases, inspections, duplicates.
 
-Every function takes the ids of cases the reader is on (decided by :func:`visible_scopes`
-through the projection) and only reads; bounded lists keep the query count independent of
-how many cases there are.
+Every function takes the ids of the cases the reader might be on
+(:func:`~server.cases.scope.candidate_case_ids`) and only reads; the caller checks every row
+it shows against the projection. Bounded lists keep the query count independent of how many
+cases there are.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field
 import msgspec
 
 from server.cases.lookups import find_possible_duplicates
-from server.cases.scope import candidate_case_ids, load_case_scopes
+from server.cases.scope import load_case_scopes
 from server.cases.subject import Subject
-from server.cases.visibility import CaseScope, Reader, on_case
+from server.cases.visibility import Reader, on_case
 
 _json = msgspec.json.Encoder()
 _ids = msgspec.json.Decoder(list[str])
@@ -24,12 +25,6 @@ _ids = msgspec.json.Decoder(list[str])
 
 def _id_list(ids: list[str]) -> str:
     return _json.encode(ids).decode()
-
-
-def visible_scopes(conn: sqlite3.Connection, reader: Reader) -> dict[str, CaseScope]:
-    """Scopes of every case the reader is on (the projection's ``on_case``)."""
-    scopes = load_case_scopes(conn, candidate_case_ids(conn, reader))
-    return {cid: scope for cid, scope in scopes.items() if on_case(reader, scope)}
 
 
 def status_counts(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, int]:

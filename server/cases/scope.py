@@ -152,6 +152,27 @@ def candidate_case_ids(conn: sqlite3.Connection, reader: Reader) -> list[str]:
     return sorted(ids)
 
 
+def candidate_filter(reader: Reader, column: str = "c.id") -> tuple[str, dict[str, str]]:
+    """The rule of :func:`candidate_case_ids` as an SQL condition on ``column`` (with its
+    named parameters), for list queries that page or aggregate inside SQLite."""
+    params = {"cand_agency": reader.agency_id, "cand_user": reader.user_id or ""}
+    if reader.kind == "client":
+        return (
+            f"{column} IN (SELECT case_id FROM case_agencies WHERE agency_id = :cand_agency)",
+            params,
+        )
+    parts = [
+        f"{column} IN (SELECT i.case_id FROM inspection_inspectors ii JOIN inspections i"
+        " ON i.id = ii.inspection_id WHERE ii.user_id = :cand_user)",
+        f"{column} IN (SELECT id FROM cases WHERE teamlead_id = :cand_user)",
+    ]
+    if reader.is_teamlead:
+        parts.append(
+            f"{column} IN (SELECT case_id FROM case_agencies WHERE agency_id = :cand_agency)"
+        )
+    return "(" + " OR ".join(parts) + ")", params
+
+
 def template_sensitivities(conn: sqlite3.Connection, slug: str, version: int) -> dict[str, str]:
     """Item key → sensitivity for one published template."""
     row = conn.execute(

@@ -12,7 +12,7 @@ import msgspec
 
 from server.cases.identifiers import InvalidIdentifier, check_kvk, check_postcode
 from server.cases.schemas import CasePage, CaseSummary
-from server.cases.scope import candidate_case_ids, load_case_scopes
+from server.cases.scope import candidate_filter, load_case_scopes
 from server.cases.view import subject_of
 from server.cases.visibility import Reader, on_case
 from server.lib.clock import iso, parse_iso, utc_now
@@ -139,12 +139,12 @@ def search_cases(
     with the most recent change anywhere in it (its row, inspections, checklists, answers,
     photos, …: the change feed) first.
     """
-    candidates = msgspec.json.encode(candidate_case_ids(conn, reader)).decode()
+    candidates, candidate_params = candidate_filter(reader)
     like = _like(filters.q)
     after_seq, after_id = _cursor(order, cursor)
     since = first_change_since(conn, filters.changed_since) if filters.changed_since else None
     params: dict[str, Any] = {
-        "candidates": candidates,
+        **candidate_params,
         "status": filters.status,
         "agency": filters.agency,
         "postcode": filters.postcode,
@@ -163,13 +163,15 @@ def search_cases(
         else " AND (:after_seq IS NULL OR last_seq < :after_seq"
         " OR (last_seq = :after_seq AND c.id < :after_id)) ORDER BY last_seq DESC, c.id DESC"
     )
+    # Order and page on (id, last change) alone; the page's full rows come after.
     rows = conn.execute(
-        "SELECT * FROM (SELECT c.*, (SELECT MIN(i.scheduled_date) FROM inspections i"
+        "SELECT p.last_seq, c.*, (SELECT MIN(i.scheduled_date) FROM inspections i"
         "   WHERE i.case_id = c.id AND i.status = 'planned' AND i.scheduled_date >= :today)"
-        "   AS next_inspection,"
+        "   AS next_inspection"
+        " FROM (SELECT * FROM (SELECT c.id,"
         "   COALESCE((SELECT MAX(ch.seq) FROM changes ch WHERE ch.case_id = c.id), c.rev)"
         "   AS last_seq"
-        " FROM cases c WHERE c.id IN (SELECT value FROM json_each(:candidates))"
+        " FROM cases c WHERE " + candidates + ""
         " AND (:status IS NULL OR c.status = :status)"
         " AND (:agency IS NULL OR EXISTS (SELECT 1 FROM case_agencies ca"
         "      WHERE ca.case_id = c.id AND ca.agency_id = :agency))"
@@ -178,7 +180,9 @@ def search_cases(
         " AND (:city IS NULL OR c.city = :city COLLATE NOCASE)"
         " AND (:like IS NULL OR c.business_name LIKE :like ESCAPE '\\'"
         "      OR c.street LIKE :like ESCAPE '\\' OR c.reference LIKE :like ESCAPE '\\')"
-        ") c WHERE (:since IS NULL OR last_seq >= :since)" + keyset + " LIMIT :limit",
+        ") c WHERE (:since IS NULL OR last_seq >= :since)" + keyset + " LIMIT :limit) p"
+        " JOIN cases c ON c.id = p.id"
+        + (" ORDER BY c.id DESC" if order == "created" else " ORDER BY p.last_seq DESC, c.id DESC"),
         params,
     ).fetchall()
     page = rows[:limit]

@@ -138,25 +138,21 @@ class ConflictLine:
     created_at: str
 
 
-def open_conflicts(
-    conn: sqlite3.Connection, checklist_ids: list[str], limit: int
-) -> tuple[list[ConflictLine], int]:
-    """Open conflicts in these checklists (newest first, at most ``limit``) and their total."""
-    if not checklist_ids:
-        return [], 0
-    ids = _ids(checklist_ids)
-    total = conn.execute(
-        "SELECT COUNT(*) FROM conflicts WHERE status = 'open'"
-        " AND checklist_id IN (SELECT value FROM json_each(?))",
-        (ids,),
-    ).fetchone()[0]
+def open_conflicts_of(
+    conn: sqlite3.Connection, case_ids: list[str], agency_id: str
+) -> list[ConflictLine]:
+    """Open conflicts in ``agency_id``'s checklists of these cases, newest first (candidates
+    for the projection, which decides per checklist)."""
+    if not case_ids:
+        return []
     rows = conn.execute(
-        "SELECT id, case_id, checklist_id, item_key, created_at FROM conflicts"
-        " WHERE status = 'open' AND checklist_id IN (SELECT value FROM json_each(?))"
-        " ORDER BY id DESC LIMIT ?",
-        (ids, limit),
+        "SELECT x.id, x.case_id, x.checklist_id, x.item_key, x.created_at FROM conflicts x"
+        " JOIN checklists c ON c.id = x.checklist_id WHERE x.status = 'open'"
+        " AND c.agency_id = ? AND x.case_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY x.id DESC",
+        (agency_id, _ids(case_ids)),
     ).fetchall()
-    return [ConflictLine(*r) for r in rows], int(total)
+    return [ConflictLine(*r) for r in rows]
 
 
 @dataclass(frozen=True)

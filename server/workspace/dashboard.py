@@ -1,7 +1,11 @@
 """The dashboard's content for one reader, composed from the cases and sync read models.
 
 Which cases, checklists and conflicts appear is decided by the projection
-(:mod:`server.cases.visibility`); this module only combines what the domains return.
+(:mod:`server.cases.visibility`): every inspection, conflict and duplicate shown passes
+``on_case`` / ``full_access`` with its case's scope. The status counts are taken over
+:func:`~server.cases.scope.candidate_case_ids`, which for a user selects exactly the cases
+``on_case`` admits (assigned, the case's team lead, or a team lead of a participating
+agency), so they count only what the reader may see without loading thousands of scopes.
 """
 
 from __future__ import annotations
@@ -18,10 +22,9 @@ from server.cases.overview import (
     inspections_from,
     possible_duplicates,
     status_counts,
-    visible_scopes,
 )
-from server.cases.scope import reader_of
-from server.cases.visibility import full_access
+from server.cases.scope import candidate_case_ids, load_case_scopes, reader_of
+from server.cases.visibility import full_access, on_case
 from server.lib.clock import parse_iso
 from server.sync.monitor import (
     PHOTO_STATES,
@@ -29,7 +32,7 @@ from server.sync.monitor import (
     DeviceLine,
     RejectedOpLine,
     devices_of_users,
-    open_conflicts,
+    open_conflicts_of,
     ops_received,
     photo_counts,
     rejected_ops,
@@ -91,10 +94,29 @@ class Dashboard:
 def build_dashboard(conn: sqlite3.Connection, principal: Principal, now: datetime) -> Dashboard:
     """The reader's dashboard at ``now`` (a fixed number of queries whatever the data size)."""
     reader = reader_of(principal)
-    scopes = visible_scopes(conn, reader)
-    case_ids = sorted(scopes)
+    # The cases the reader might be on (for a user exactly those of ``on_case``); every row
+    # shown is checked against the projection with its own scope below, as the case list
+    # does, so the dashboard never loads the scopes of thousands of cases.
+    case_ids = candidate_case_ids(conn, reader)
     today = now.date().isoformat()
-    lines = inspections_from(conn, case_ids, today, INSPECTIONS_SHOWN)
+    lines = inspections_from(conn, case_ids, today, INSPECTIONS_SHOWN * 2)
+    found = open_conflicts_of(conn, case_ids, principal.agency_id)
+    duplicates = possible_duplicates(conn, case_ids, LIST_LIMIT)
+    scopes = load_case_scopes(
+        conn,
+        sorted(
+            {line.case_id for line in lines}
+            | {c.case_id for c in found}
+            | {d.case_id for d in duplicates}
+            | {other for d in duplicates for other, _ in d.duplicates}
+        ),
+    )
+
+    def visible(case_id: str) -> bool:
+        scope = scopes.get(case_id)
+        return scope is not None and on_case(reader, scope)
+
+    lines = [line for line in lines if visible(line.case_id)][:INSPECTIONS_SHOWN]
     user_ids = sorted({uid for line in lines for uid, _ in line.inspectors})
     devices = devices_of_users(conn, user_ids)
     checklist_ids = [cid for line in lines for cid, _ in line.checklists]
@@ -137,21 +159,32 @@ def build_dashboard(conn: sqlite3.Connection, principal: Principal, now: datetim
             )
         )
     # Conflicts in X's checklists are seen by X's team leads (full access), no one else.
-    full = [
-        checklist.checklist_id
-        for scope in scopes.values()
-        for checklist in scope.checklists
-        if full_access(reader, scope, checklist)
+    conflicts = [
+        c
+        for c in found
+        if visible(c.case_id)
+        and any(
+            cl.checklist_id == c.checklist_id and full_access(reader, scopes[c.case_id], cl)
+            for cl in scopes[c.case_id].checklists
+        )
     ]
-    conflicts, total = open_conflicts(conn, full, LIST_LIMIT)
-    refs = case_references(conn, sorted({c.case_id for c in conflicts}))
+    refs = case_references(conn, sorted({c.case_id for c in conflicts[:LIST_LIMIT]}))
     agency = None if principal.has_role("admin") else principal.agency_id
     return Dashboard(
         counts=status_counts(conn, case_ids),
         inspections=inspections,
-        conflicts=[(c, refs.get(c.case_id, "")) for c in conflicts],
-        conflicts_total=total,
-        duplicates=possible_duplicates(conn, case_ids, LIST_LIMIT),
+        conflicts=[(c, refs.get(c.case_id, "")) for c in conflicts[:LIST_LIMIT]],
+        conflicts_total=len(conflicts),
+        duplicates=[
+            DuplicateLine(
+                case_id=d.case_id,
+                reference=d.reference,
+                subject=d.subject,
+                duplicates=tuple((o, ref) for o, ref in d.duplicates if visible(o)),
+            )
+            for d in duplicates
+            if visible(d.case_id) and any(visible(o) for o, _ in d.duplicates)
+        ],
         rejected=rejected_ops(conn, agency, LIST_LIMIT),
         generated_at=now,
     )
