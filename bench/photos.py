@@ -8,10 +8,12 @@ Targets (issue 4):
   server's resident memory growth reported.
 
 Writes ``bench/results/photos.json`` and the photos section of ``docs/performance.md``.
+``--help`` lists the options (``--only process|tus``, ``--rounds N``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -95,7 +97,7 @@ def _process_one(staging: Path, store: BlobStore, digest: str, size: int, n: int
     derive_and_install(store, path, Job(str(n), str(n), "bench", digest, size, info))
 
 
-def bench_processing(photo: bytes) -> dict[str, Any]:
+def bench_processing(photo: bytes, rounds: int = ROUNDS) -> dict[str, Any]:
     """Photos per second through check + derivatives + install on 2 threads.
 
     The staged files are written (and fsynced, as an upload would have) before the clock
@@ -106,7 +108,7 @@ def bench_processing(photo: bytes) -> dict[str, Any]:
         staging, store = Path(tmp) / "staging", BlobStore(Path(tmp) / "blobs")
         staging.mkdir()
         serial = 0
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             work = []
             for n in range(serial, serial + PHOTOS_PER_ROUND):
                 data = variant(photo, n)
@@ -255,9 +257,9 @@ async def _wait_processed(db_path: Path, count: int) -> None:
     raise RuntimeError("processing did not finish")
 
 
-async def bench_uploads(photo: bytes) -> dict[str, Any]:
+async def bench_uploads(photo: bytes, timed_rounds: int = ROUNDS) -> dict[str, Any]:
     """Aggregate tus throughput of 16 concurrent clients against a real uvicorn server."""
-    total_rounds = WARMUP_ROUNDS + ROUNDS
+    total_rounds = WARMUP_ROUNDS + timed_rounds
     files = [variant(photo, 900_000 + i) for i in range(CLIENTS * total_rounds)]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
@@ -355,7 +357,7 @@ def _doc_section(result: dict[str, Any]) -> str:
         f" | {_verdict(rate >= PROCESS_TARGET)} |",
         f"| tus upload, {u['clients']} concurrent aiohttp clients,"
         f" {u['file_bytes'] / MIB:.1f} MiB files in 4 MiB PATCHes, loopback | {mibs} MiB/s"
-        f" aggregate (median of {ROUNDS}, range {min(timed)}-{max(timed)}, after"
+        f" aggregate (median of {len(timed)}, range {min(timed)}-{max(timed)}, after"
         f" {WARMUP_ROUNDS} warm-up round)"
         f" | >= {UPLOAD_TARGET:.0f} MiB/s"
         f" | {_verdict(mibs >= UPLOAD_TARGET)} |",
@@ -403,19 +405,55 @@ def _write_doc(section: str) -> None:
     DOC.write_text(f"{head}{start}\n{section}{end}{tail}")
 
 
-def main() -> int:
-    """Run both measurements, print a table, write JSON and the doc section."""
-    print("generating 12 MP test photos…", flush=True)
-    processing_photo = phone_jpeg(quality=90, sigma=24.0)
-    upload_photo = phone_jpeg(quality=94, sigma=44.0)
-    load_before = os.getloadavg()[0]
-    processing = bench_processing(processing_photo)
-    print(
-        f"processing: {processing['median_photos_per_s']} photos/s {processing['rounds']}",
-        flush=True,
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line of the benchmark."""
+    parser = argparse.ArgumentParser(
+        prog="bench/photos.py",
+        description="Photo benchmark: processing throughput and tus upload throughput. A full "
+        "run prints a table, writes bench/results/photos.json and the photos section of "
+        "docs/performance.md. A run with --only prints its numbers and leaves the results "
+        "file and the docs alone.",
     )
-    uploads = asyncio.run(bench_uploads(upload_photo))
-    print(f"uploads: {uploads['median_mib_per_s']} MiB/s", flush=True)
+    parser.add_argument(
+        "--only",
+        choices=("process", "tus"),
+        help="run only this part: process (check + derivatives of 12 MP JPEGs on 2 threads) "
+        "or tus (16 concurrent uploads against a real server)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        metavar="N",
+        help=f"timed rounds per part, reported as their median (default {ROUNDS}; the tus "
+        f"part adds {WARMUP_ROUNDS} warm-up round)",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    """Run the measurements, print a table; a full run also writes JSON and the doc section."""
+    args = parse_args(argv)
+    print("generating 12 MP test photos…", flush=True)
+    load_before = os.getloadavg()[0]
+    if args.only != "tus":
+        processing = bench_processing(phone_jpeg(quality=90, sigma=24.0), args.rounds)
+        print(
+            f"processing: {processing['median_photos_per_s']} photos/s {processing['rounds']}",
+            flush=True,
+        )
+    if args.only != "process":
+        uploads = asyncio.run(bench_uploads(phone_jpeg(quality=94, sigma=44.0), args.rounds))
+        print(
+            f"uploads: {uploads['median_mib_per_s']} MiB/s, server RSS growth"
+            f" {uploads['max_rss_growth_mib']} MiB",
+            flush=True,
+        )
+    if args.only:
+        return 0
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{os.cpu_count()} CPU {platform.machine()}, Python"
@@ -441,4 +479,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

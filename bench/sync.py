@@ -3,11 +3,13 @@
 The server runs as a real uvicorn process (uvloop + httptools, ``synchronous=FULL``) pinned
 to CPU 0; the aiohttp load generator runs in another process pinned to CPU 1. Each phase is
 bounded to a few seconds. Prints a table, writes ``bench/results/sync.json`` and the sync
-section of ``docs/performance.md``. Reproduce: ``.venv/bin/python bench/sync.py``.
+section of ``docs/performance.md``. Reproduce: ``.venv/bin/python bench/sync.py``;
+``--help`` lists the options (``--only push|pull|reference``, ``--rounds N``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -390,70 +392,114 @@ def machine() -> dict[str, Any]:
     }
 
 
-def measure(tmp: Path) -> dict[str, Any]:
-    """Run every phase; return the results document."""
+PHASES = ("push", "pull", "reference")
+
+
+def _median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The round with the median ``key`` (the lower middle one for an even count), plus all."""
+    ordered = sorted(rounds, key=lambda r: r[key])
+    return {**ordered[(len(ordered) - 1) // 2], "rounds": [r[key] for r in rounds]}
+
+
+def measure(tmp: Path, phases: tuple[str, ...] = PHASES, rounds: int = 1) -> dict[str, Any]:
+    """Run the chosen phases ``rounds`` times each; return the results document.
+
+    With more than one round, each measure reports its median round and lists every round.
+    """
     world = seed(tmp / "data", max(LEVELS[-1], 200))
     devices = [{**d, "seq": 1} for d in world["devices"]]
-    server = start_server(tmp / "data", "server.app:create_app", {})
-    url = server.url
-    results: dict[str, Any] = {"push_closed": {}, "push_open": {}}
-    try:
-        rss_before = rss_mib(server.pid)
-        pull = loadgen(
-            {"mode": "pull", "url": f"{url}/api/v1/sync/pull", "token": world["puller"]["token"]}
-        )
-        rss_after = rss_mib(server.pid)
-        results["pull"] = {
-            **pull,
-            "rss_before_mib": rss_before[0],
-            "rss_after_mib": rss_after[0],
-            "peak_rss_mib": rss_after[1],
-        }
-        push_url = f"{url}/api/v1/sync/push"
+    results: dict[str, Any] = {}
 
-        def advance(seqs: dict[str, int]) -> None:
-            for d in devices:
-                d["seq"] = seqs.get(d["device_id"], d["seq"])
+    def advance(seqs: dict[str, int]) -> None:
+        for d in devices:
+            d["seq"] = seqs.get(d["device_id"], d["seq"])
 
-        for n in LEVELS:
-            out = loadgen(
-                {
-                    "mode": "closed",
-                    "url": push_url,
-                    "devices": devices[:n],
-                    "seconds": PHASE_SECONDS,
-                }
-            )
-            advance(out.pop("seqs"))
-            results["push_closed"][str(n)] = out
-        for n in (64, 200):
-            out = loadgen(
-                {"mode": "open", "url": push_url, "devices": devices[:n], "seconds": OPEN_SECONDS}
-            )
-            advance(out.pop("seqs"))
-            results["push_open"][str(n)] = out
-        results["server_peak_rss_mib"] = rss_mib(server.pid)[1]
-    finally:
-        server.stop()
-    ref = start_server(
-        tmp / "ref-data", "bench.ref_app:create_app", {"REF_DB": str(tmp / "ref.db")}
-    )
-    try:
-        fresh = [{**d, "seq": 1} for d in devices[:64]]
-        out = loadgen(
-            {
-                "mode": "closed",
-                "url": f"{ref.url}/push",
-                "devices": fresh,
-                "seconds": PHASE_SECONDS,
-            }
+    if "pull" in phases or "push" in phases:
+        server = start_server(tmp / "data", "server.app:create_app", {})
+        url = server.url
+        try:
+            if "pull" in phases:
+                pulls = []
+                for _ in range(rounds):
+                    rss_before = rss_mib(server.pid)
+                    pull = loadgen(
+                        {
+                            "mode": "pull",
+                            "url": f"{url}/api/v1/sync/pull",
+                            "token": world["puller"]["token"],
+                        }
+                    )
+                    rss_after = rss_mib(server.pid)
+                    pulls.append(
+                        {
+                            **pull,
+                            "rss_before_mib": rss_before[0],
+                            "rss_after_mib": rss_after[0],
+                            "peak_rss_mib": rss_after[1],
+                        }
+                    )
+                results["pull"] = _median_round(pulls, "records_per_s")
+            if "push" in phases:
+                push_url = f"{url}/api/v1/sync/push"
+                results["push_closed"], results["push_open"] = {}, {}
+                for n in LEVELS:
+                    outs = []
+                    for _ in range(rounds):
+                        out = loadgen(
+                            {
+                                "mode": "closed",
+                                "url": push_url,
+                                "devices": devices[:n],
+                                "seconds": PHASE_SECONDS,
+                            }
+                        )
+                        advance(out.pop("seqs"))
+                        outs.append(out)
+                    results["push_closed"][str(n)] = _median_round(outs, "ops_per_s")
+                for n in (64, 200):
+                    outs = []
+                    for _ in range(rounds):
+                        out = loadgen(
+                            {
+                                "mode": "open",
+                                "url": push_url,
+                                "devices": devices[:n],
+                                "seconds": OPEN_SECONDS,
+                            }
+                        )
+                        advance(out.pop("seqs"))
+                        outs.append(out)
+                    results["push_open"][str(n)] = _median_round(outs, "p99_ms")
+            results["server_peak_rss_mib"] = rss_mib(server.pid)[1]
+        finally:
+            server.stop()
+    if "reference" in phases:
+        ref = start_server(
+            tmp / "ref-data", "bench.ref_app:create_app", {"REF_DB": str(tmp / "ref.db")}
         )
-        out.pop("seqs")
-        results["reference_closed_64"] = out
-    finally:
-        ref.stop()
-    ours = results["push_closed"]["64"]["ops_per_s"]
-    results["ratio_to_reference"] = ours / max(1.0, results["reference_closed_64"]["ops_per_s"])
+        try:
+            fresh = [{**d, "seq": 1} for d in devices[:64]]
+            outs = []
+            for _ in range(rounds):
+                out = loadgen(
+                    {
+                        "mode": "closed",
+                        "url": f"{ref.url}/push",
+                        "devices": fresh,
+                        "seconds": PHASE_SECONDS,
+                    }
+                )
+                for d in fresh:
+                    d["seq"] = out["seqs"].get(d["device_id"], d["seq"])
+                out.pop("seqs")
+                outs.append(out)
+            results["reference_closed_64"] = _median_round(outs, "ops_per_s")
+        finally:
+            ref.stop()
+    if "push" in phases and "reference" in phases:
+        ours = results["push_closed"]["64"]["ops_per_s"]
+        ref_ops = results["reference_closed_64"]["ops_per_s"]
+        results["ratio_to_reference"] = ours / max(1.0, ref_ops)
     return results
 
 
@@ -576,12 +622,81 @@ def explain(r: dict[str, Any]) -> str:
     return " ".join(missed) or "All targets met in this run."
 
 
-def main() -> int:
-    """Run the benchmark and publish the results."""
+def partial_table(r: dict[str, Any]) -> str:
+    """The lines of a run of some phases only (``--only``)."""
+    lines = []
+    if "pull" in r:
+        p = r["pull"]
+        lines.append(
+            f"pull: {p['records']:,} records in {p['pages']} pages, {p['seconds']:.2f} s, "
+            f"{p['records_per_s']:,.0f} records/s (rounds: "
+            + ", ".join(f"{v:,.0f}" for v in p["rounds"])
+            + ")"
+        )
+    for n, v in r.get("push_closed", {}).items():
+        lines.append(f"push, {n} devices, closed loop: {v['ops_per_s']:,.0f} ops/s")
+    for n, v in r.get("push_open", {}).items():
+        lines.append(
+            f"push, {n} devices, open loop: p50 {v['p50_ms']:.1f} ms, p99 {v['p99_ms']:.1f} ms"
+        )
+    if "reference_closed_64" in r:
+        ref = r["reference_closed_64"]["ops_per_s"]
+        lines.append(f"reference, 64 devices, closed loop: {ref:,.0f} ops/s")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line of the benchmark."""
+    parser = argparse.ArgumentParser(
+        prog="bench/sync.py",
+        description="Sync benchmark: push capacity and latency, pull, and a bare reference. "
+        "A full run prints a table, writes bench/results/sync.json and the sync section of "
+        "docs/performance.md. A run with --only prints its numbers (and, with --json, writes "
+        "them) but leaves the results file and the docs alone.",
+    )
+    parser.add_argument(
+        "--only",
+        choices=PHASES,
+        action="append",
+        help="run only this phase (repeatable): push (closed and open loop), pull "
+        "(20,000 records in pages of 500), reference (bare Litestar + aiosqlite, 64 devices)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="measure each phase N times and report the median round (default 1)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="PATH",
+        help="with --only: also write the results document to PATH",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if args.json and not args.only:
+        parser.error("--json goes with --only (a full run writes bench/results/sync.json)")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark; publish the results of a full run."""
+    args = parse_args(argv)
+    phases = tuple(p for p in PHASES if p in (args.only or PHASES))
     with tempfile.TemporaryDirectory(prefix="schouw-bench-") as tmp:
-        results = measure(Path(tmp))
+        results = measure(Path(tmp), phases, args.rounds)
     results["machine"] = machine()
     results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results["rounds_per_measure"] = args.rounds
+    results["load_average_1min"] = round(os.getloadavg()[0], 2)
+    if args.only:
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        print(partial_table(results))
+        return 0
     results["targets"] = TARGETS
     results["met"] = {name: met for name, _, _, met in verdicts(results)}
     results["notes"] = explain(results)
@@ -593,7 +708,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # The load generator runs as a child process of this script (see ``loadgen``).
     if sys.argv[1:2] == ["loadgen"]:
         run_loadgen()
     else:
-        raise SystemExit(main())
+        raise SystemExit(main(sys.argv[1:]))
