@@ -194,7 +194,9 @@ async function boot() {
     $("banner").hidden = false;
   });
   events.addEventListener("status", () => {
-    if (!status.syncing) refreshView();
+    // Only a round that reached the server can have changed what the screen shows; while
+    // offline (retried every few seconds) the screen is left alone.
+    if (!status.syncing && !status.error) refreshView();
   });
   events.addEventListener("changed", () => {
     if (location.hash.startsWith("#/checklist/")) refreshView(); // upload progress bars
@@ -202,7 +204,10 @@ async function boot() {
   window.addEventListener("hashchange", route);
   iosHint();
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(watchWorker).catch(() => {});
+    // After the first screen is up: installing precaches the whole shell.
+    const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(watchWorker).catch(() => {});
+    if (document.readyState === "complete") register();
+    else window.addEventListener("load", register, { once: true });
   }
   status.lastSync = await getMeta("last_sync");
   status.online = navigator.onLine;

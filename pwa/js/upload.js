@@ -80,9 +80,29 @@ function problemOf(err) {
   }
 }
 
+let tusLoading = null;
+
+/** tus-js-client is loaded only when a photo waits for upload (not on the first screen). */
+export function loadTus() {
+  if (globalThis.tus) return Promise.resolve(true);
+  tusLoading ??= new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = "/vendor/tus.min.js";
+    script.onload = () => resolve(Boolean(globalThis.tus));
+    script.onerror = () => {
+      tusLoading = null; // try again on the next sync round
+      resolve(false);
+    };
+    document.head.append(script);
+  });
+  return tusLoading;
+}
+
 /** Upload every photo whose op the server holds and that is not yet received; returns count. */
 export async function uploadPending(onChange) {
-  if (!globalThis.tus) return 0;
+  const waiting = (p) => (p.op_acked || p.server) && !p.pending_seq && !p.withdrawn_at && !["verified", "received", "rejected"].includes(p.state);
+  if (!(await photos()).some(waiting)) return 0;
+  if (!(await loadTus())) return 0;
   let done = 0;
   for (const p of await photos()) {
     if (!(p.op_acked || p.server) || p.pending_seq) continue;
