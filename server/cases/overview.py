@@ -1,9 +1,9 @@
 """Read models of the team lead's dashboard: the reader's cases, inspections, duplicates.
 
-Every function takes the ids of the cases the reader might be on
-(:func:`~server.cases.scope.candidate_case_ids`) and only reads; the caller checks every row
-it shows against the projection. Bounded lists keep the query count independent of how many
-cases there are.
+Every function selects among the cases the reader might be on
+(:func:`~server.cases.scope.candidate_filter`, the rule of ``candidate_case_ids`` in SQL)
+and only reads; the caller checks every row it shows against the projection. Bounded lists
+keep the query count independent of how many cases there are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from server.cases.lookups import find_possible_duplicates
-from server.cases.scope import load_case_scopes
+from server.cases.scope import candidate_filter, load_case_scopes
 from server.cases.subject import Subject
 from server.cases.visibility import Reader, on_case
 
@@ -27,16 +27,13 @@ def _id_list(ids: list[str]) -> str:
     return _json.encode(ids).decode()
 
 
-def status_counts(conn: sqlite3.Connection, case_ids: list[str]) -> dict[str, int]:
-    """How many of these cases are in each status."""
-    if not case_ids:
-        return {}
+def status_counts(conn: sqlite3.Connection, reader: Reader) -> dict[str, int]:
+    """How many of the reader's candidate cases are in each status."""
+    where, params = candidate_filter(reader, "id")
     return {
         status: n
         for status, n in conn.execute(
-            "SELECT status, COUNT(*) FROM cases WHERE id IN (SELECT value FROM json_each(?))"
-            " GROUP BY status",
-            (_id_list(case_ids),),
+            f"SELECT status, COUNT(*) FROM cases WHERE {where} GROUP BY status", params
         )
     }
 
@@ -70,20 +67,19 @@ def subject_label(row: sqlite3.Row) -> str:
 
 
 def inspections_from(
-    conn: sqlite3.Connection, case_ids: list[str], since: str, limit: int
+    conn: sqlite3.Connection, reader: Reader, since: str, limit: int
 ) -> list[InspectionLine]:
     """Inspections of these cases scheduled on or after ``since`` (or still in progress),
     not cancelled, earliest first; at most ``limit``."""
-    if not case_ids:
-        return []
+    where, params = candidate_filter(reader, "i.case_id")
     rows = conn.execute(
         "SELECT i.id, i.case_id, i.scheduled_date, i.scheduled_time, i.status, c.reference,"
         " c.business_name, c.postcode, c.street, c.huisnummer, c.toevoeging, c.city"
         " FROM inspections i JOIN cases c ON c.id = i.case_id"
-        " WHERE i.case_id IN (SELECT value FROM json_each(?)) AND i.status != 'cancelled'"
-        " AND (i.scheduled_date >= ? OR i.status = 'in_progress')"
-        " ORDER BY i.scheduled_date, COALESCE(i.scheduled_time, ''), i.id LIMIT ?",
-        (_id_list(case_ids), since, limit),
+        f" WHERE {where} AND i.status != 'cancelled'"
+        " AND (i.scheduled_date >= :since OR i.status = 'in_progress')"
+        " ORDER BY i.scheduled_date, COALESCE(i.scheduled_time, ''), i.id LIMIT :limit",
+        {**params, "since": since, "limit": limit},
     ).fetchall()
     lines = {
         r["id"]: InspectionLine(
@@ -127,25 +123,20 @@ class DuplicateLine:
 
 
 def possible_duplicates(
-    conn: sqlite3.Connection, case_ids: list[str], limit: int
+    conn: sqlite3.Connection, reader: Reader, limit: int
 ) -> list[DuplicateLine]:
-    """Open cases among ``case_ids`` flagged as possible duplicates, showing only those
-    duplicates that are themselves among ``case_ids`` (cases the reader is on)."""
-    if not case_ids:
-        return []
-    allowed = set(case_ids)
+    """The reader's open candidate cases flagged as possible duplicates, with the flagged
+    cases (the caller shows only those the reader is on, through the projection)."""
+    where, params = candidate_filter(reader, "id")
     rows = conn.execute(
         "SELECT id, reference, possible_duplicates, business_name, postcode, street,"
-        " huisnummer, toevoeging, city FROM cases"
-        " WHERE id IN (SELECT value FROM json_each(?)) AND possible_duplicates != '[]'"
-        " AND status != 'closed' ORDER BY id DESC LIMIT ?",
-        (_id_list(case_ids), limit * 4),
+        f" huisnummer, toevoeging, city FROM cases WHERE {where}"
+        " AND possible_duplicates != '[]' AND status != 'closed' ORDER BY id DESC LIMIT :limit",
+        {**params, "limit": limit * 4},
     ).fetchall()
     wanted: dict[str, list[str]] = defaultdict(list)
     for r in rows:
-        for dup in _ids.decode(r["possible_duplicates"]):
-            if dup in allowed:
-                wanted[r["id"]].append(dup)
+        wanted[r["id"]] += _ids.decode(r["possible_duplicates"])
     refs: dict[str, str] = {}
     every = sorted({d for dups in wanted.values() for d in dups})
     if every:

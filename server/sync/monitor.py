@@ -14,6 +14,9 @@ from typing import Any
 
 import msgspec
 
+from server.cases.scope import candidate_filter
+from server.cases.visibility import Reader
+
 _json = msgspec.json.Encoder()
 
 
@@ -138,19 +141,15 @@ class ConflictLine:
     created_at: str
 
 
-def open_conflicts_of(
-    conn: sqlite3.Connection, case_ids: list[str], agency_id: str
-) -> list[ConflictLine]:
-    """Open conflicts in ``agency_id``'s checklists of these cases, newest first (candidates
-    for the projection, which decides per checklist)."""
-    if not case_ids:
-        return []
+def open_conflicts_of(conn: sqlite3.Connection, reader: Reader) -> list[ConflictLine]:
+    """Open conflicts in the reader's agency's checklists of the reader's candidate cases,
+    newest first (the projection decides per checklist)."""
+    where, params = candidate_filter(reader, "x.case_id")
     rows = conn.execute(
         "SELECT x.id, x.case_id, x.checklist_id, x.item_key, x.created_at FROM conflicts x"
         " JOIN checklists c ON c.id = x.checklist_id WHERE x.status = 'open'"
-        " AND c.agency_id = ? AND x.case_id IN (SELECT value FROM json_each(?))"
-        " ORDER BY x.id DESC",
-        (agency_id, _ids(case_ids)),
+        f" AND c.agency_id = :cand_agency AND {where} ORDER BY x.id DESC",
+        params,
     ).fetchall()
     return [ConflictLine(*r) for r in rows]
 

@@ -3,7 +3,7 @@
 Which cases, checklists and conflicts appear is decided by the projection
 (:mod:`server.cases.visibility`): every inspection, conflict and duplicate shown passes
 ``on_case`` / ``full_access`` with its case's scope. The status counts are taken over
-:func:`~server.cases.scope.candidate_case_ids`, which for a user selects exactly the cases
+:func:`~server.cases.scope.candidate_filter`, which for a user selects exactly the cases
 ``on_case`` admits (assigned, the case's team lead, or a team lead of a participating
 agency), so they count only what the reader may see without loading thousands of scopes.
 """
@@ -23,7 +23,7 @@ from server.cases.overview import (
     possible_duplicates,
     status_counts,
 )
-from server.cases.scope import candidate_case_ids, load_case_scopes, reader_of
+from server.cases.scope import load_case_scopes, reader_of
 from server.cases.visibility import full_access, on_case
 from server.lib.clock import parse_iso
 from server.sync.monitor import (
@@ -94,14 +94,13 @@ class Dashboard:
 def build_dashboard(conn: sqlite3.Connection, principal: Principal, now: datetime) -> Dashboard:
     """The reader's dashboard at ``now`` (a fixed number of queries whatever the data size)."""
     reader = reader_of(principal)
-    # The cases the reader might be on (for a user exactly those of ``on_case``); every row
-    # shown is checked against the projection with its own scope below, as the case list
-    # does, so the dashboard never loads the scopes of thousands of cases.
-    case_ids = candidate_case_ids(conn, reader)
+    # Lists are drawn from the cases the reader might be on (for a user exactly those of
+    # ``on_case``); every row shown is checked against the projection with its own scope
+    # below, as the case list does, so the dashboard never loads thousands of scopes.
     today = now.date().isoformat()
-    lines = inspections_from(conn, case_ids, today, INSPECTIONS_SHOWN * 2)
-    found = open_conflicts_of(conn, case_ids, principal.agency_id)
-    duplicates = possible_duplicates(conn, case_ids, LIST_LIMIT)
+    lines = inspections_from(conn, reader, today, INSPECTIONS_SHOWN * 2)
+    found = open_conflicts_of(conn, reader)
+    duplicates = possible_duplicates(conn, reader, LIST_LIMIT)
     scopes = load_case_scopes(
         conn,
         sorted(
@@ -171,7 +170,7 @@ def build_dashboard(conn: sqlite3.Connection, principal: Principal, now: datetim
     refs = case_references(conn, sorted({c.case_id for c in conflicts[:LIST_LIMIT]}))
     agency = None if principal.has_role("admin") else principal.agency_id
     return Dashboard(
-        counts=status_counts(conn, case_ids),
+        counts=status_counts(conn, reader),
         inspections=inspections,
         conflicts=[(c, refs.get(c.case_id, "")) for c in conflicts[:LIST_LIMIT]],
         conflicts_total=len(conflicts),
