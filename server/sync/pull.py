@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -21,13 +22,14 @@ from server.db.feed import current_epoch
 from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
 from server.sync.loaders import load_by_ids, load_scoped
-from server.sync.progress import checklist_progress, progress_json
+from server.sync.progress import checklists_progress, progress_json
 from server.sync.protocol import (
     AgencyData,
     AgencyRecord,
     CaseData,
     CaseRecord,
     ChecklistData,
+    ChecklistProgress,
     EvictData,
     EvictRecord,
     PullResponse,
@@ -48,6 +50,7 @@ class View:
     reader: Reader
     scopes: dict[str, CaseScope | None] = field(default_factory=dict)
     sensitivities: dict[str, dict[str, str]] = field(default_factory=dict)
+    progress: dict[str, ChecklistProgress | None] = field(default_factory=dict)
 
     def preload(self, case_ids: set[str]) -> None:
         """Load the scopes of cases not seen yet in this pull."""
@@ -56,6 +59,21 @@ class View:
             loaded = load_case_scopes(self.conn, todo)
             for case_id in todo:
                 self.scopes[case_id] = loaded.get(case_id)
+
+    def preload_progress(self, entities: Iterable[Entity]) -> None:
+        """Compute, in one go, the progress of the checklists among ``entities`` that have none
+        stored yet (see :meth:`record`)."""
+        todo = [
+            e.id
+            for e in entities
+            if isinstance(e.data, ChecklistData)
+            and e.data.progress is None
+            and e.id not in self.progress
+        ]
+        if todo:
+            found = checklists_progress(self.conn, todo)
+            for checklist_id in todo:
+                self.progress[checklist_id] = found.get(checklist_id)
 
     def scope(self, case_id: str) -> CaseScope | None:
         """The scope of a case (loaded on demand)."""
@@ -110,7 +128,8 @@ class View:
             )
         elif isinstance(data, ChecklistData) and data.progress is None:
             # Not written since progress was introduced: computed now, stored at the next push.
-            found = checklist_progress(self.conn, entity.id)
+            self.preload_progress([entity])
+            found = self.progress[entity.id]
             if found is not None:
                 progress = msgspec.Raw(progress_json(found).encode())
                 data = msgspec.structs.replace(data, progress=progress)
@@ -146,6 +165,7 @@ def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expans
             return [], None
         release = (row[0], keys)
     page = load_scoped(view.conn, exp.case_id, exp.seq, exp.after, room, release=release)
+    view.preload_progress(page)
     records = [view.record(e) for e in page if view.visible(e)]
     if len(page) < room:
         return records, None
@@ -247,7 +267,11 @@ class _Page:
             if row["user_id"] is None:
                 wanted.setdefault(row["kind"], []).append(row["entity_id"])
         self.view.preload({r["case_id"] for r in rows if r["case_id"] and r["user_id"] is None})
-        return load_by_ids(self.view.conn, wanted)
+        entities = load_by_ids(self.view.conn, wanted)
+        self.view.preload_progress(
+            e for e in entities.values() if e.kind == "checklist" and self.view.visible(e)
+        )
+        return entities
 
     def _personal(self, row: sqlite3.Row) -> None:
         """A row for this user only: a grant starts an expansion, an evict is a record."""
