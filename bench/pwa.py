@@ -61,6 +61,7 @@ ANSWER_ONCE = """async ([option, seqBefore]) => {
   const t0 = performance.now();
   document.getElementById('item-toegang-verleend--' + option).click();
   for (;;) {
+    if (performance.now() - t0 > 10000) throw new Error('no op committed within 10 s');
     const box = await store.outbox();
     if (box.some(o => o.seq > seqBefore)) {
       return [performance.now() - t0, Math.max(...box.map(o => o.seq))];

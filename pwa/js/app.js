@@ -199,7 +199,8 @@ async function boot() {
     if (!status.syncing && !status.error) refreshView();
   });
   events.addEventListener("changed", () => {
-    if (location.hash.startsWith("#/checklist/")) refreshView(); // upload progress bars
+    // Upload progress bars; nothing to redraw after a round that could not reach the server.
+    if (location.hash.startsWith("#/checklist/") && !status.error) refreshView();
   });
   window.addEventListener("hashchange", route);
   iosHint();

@@ -29,6 +29,7 @@ function serverProgress(cl) {
 
 const urls = new Map();
 const inFlight = new Map();
+const savedSince = new Map(); // field → value saved after the checklist on screen was read
 function thumbUrl(p) {
   if (!p.thumb) return null;
   if (!urls.has(p.id)) urls.set(p.id, URL.createObjectURL(p.thumb));
@@ -186,7 +187,9 @@ export async function checklistView(id, { keepFocus = false } = {}) {
       // real change of the value makes an op.
       const key = `${id}/${item.key}`;
       const json = JSON.stringify(value);
-      const current = inFlight.has(key) ? inFlight.get(key) : JSON.stringify(answers[item.key] ?? null);
+      // What is stored now: a save since this render was drawn wins over the render's copy
+      // (a quick second tap can land on the old screen before the new one is shown).
+      const current = inFlight.has(key) ? inFlight.get(key) : savedSince.has(key) ? savedSince.get(key) : JSON.stringify(answers[item.key] ?? null);
       if (json === current) return;
       if (submitted && !reason.value.trim()) {
         await rerender(); // the field shows the stored value again: nothing was changed
@@ -198,6 +201,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
       inFlight.set(key, json);
       try {
         await saveAnswer(id, item.key, value, submitted ? reason.value.trim() : undefined);
+        savedSince.set(key, json);
         syncSoon();
         await rerender();
       } finally {
@@ -266,6 +270,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   const scroll = window.scrollY;
   const openNotes = Array.from(document.querySelectorAll("details.notes[open]"), (d) => d.id);
   show.quiet = keepFocus;
+  for (const k of savedSince.keys()) if (k.startsWith(`${id}/`) && JSON.stringify(answers[k.slice(id.length + 1)] ?? null) === savedSince.get(k)) savedSince.delete(k);
   show(
     h("p", {}, h("a", { href: `#/controle/${cl.inspection_id}` }, "← Terug naar de controle")),
     h("h1", {}, template.title),
