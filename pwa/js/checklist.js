@@ -164,7 +164,10 @@ export async function checklistView(id, { keepFocus = false } = {}) {
   const reason = h("input", { id: "amend-reason", autocomplete: "off", value: checklistView.reason ?? "" });
   reason.addEventListener("input", () => {
     checklistView.reason = reason.value;
+    if (reason.value.trim()) checklistView.amendError = null;
   });
+  // A refused amendment's message is state, not DOM: a redraw after a sync round keeps it.
+  const amendError = checklistView.amendError?.id === id ? checklistView.amendError.text : "";
   const rerender = () => checklistView(id, { keepFocus: true });
 
   const ctxFor = (item) => ({
@@ -192,9 +195,9 @@ export async function checklistView(id, { keepFocus = false } = {}) {
       const current = inFlight.has(key) ? inFlight.get(key) : savedSince.has(key) ? savedSince.get(key) : JSON.stringify(answers[item.key] ?? null);
       if (json === current) return;
       if (submitted && !reason.value.trim()) {
+        checklistView.amendError = { id, text: "Vul de reden voor de wijziging in; de checklist is al ingediend." };
         await rerender(); // the field shows the stored value again: nothing was changed
         announce("Vul eerst de reden voor de wijziging in.");
-        document.getElementById("amend-error").textContent = "Vul de reden voor de wijziging in; de checklist is al ingediend.";
         document.getElementById("amend-reason")?.focus();
         return;
       }
@@ -284,7 +287,7 @@ export async function checklistView(id, { keepFocus = false } = {}) {
     readOnly ? h("p", { class: "notice notice-comment", role: "note", id: "read-only-notice" }, (user?.roles ?? []).includes("teamlead") ? "Je bent teamleider: je kunt deze checklist lezen, niet invullen. Reageren of terugsturen doe je in de regie-omgeving." : "Je kunt deze checklist lezen, niet invullen: je bent niet aan deze controle toegewezen of de zaak is afgesloten.") : null,
     submitted && !readOnly
       ? h("div", { class: "card amend" }, h("p", {}, "Deze checklist is ingediend. Een wijziging is een aanvulling met een reden."),
-          h("label", { for: "amend-reason" }, "Reden voor wijziging"), reason, h("p", { class: "error", id: "amend-error" }))
+          h("label", { for: "amend-reason" }, "Reden voor wijziging"), reason, h("p", { class: "error", id: "amend-error" }, amendError))
       : null,
     summary,
     h("form", { class: "checklist", novalidate: true, onsubmit: (e) => e.preventDefault() }, sections),
