@@ -21,14 +21,11 @@ from __future__ import annotations
 MATRIX_MODULES: tuple[str, ...] = (
     "tests.integration.test_authz_matrix",
     "tests.integration.test_partner_authz",
+    "tests.integration.test_authz_matrix_workspace",
 )
 """Modules that register rows with :func:`cover` when imported."""
 
-PENDING: dict[str, str] = {
-    "/regie": "the workspace (session cookies, CSRF) has its own route-table-driven test of what "
-    "each reader may see (tests/workspace_visibility.py); its role x agency x on/not-on-case "
-    "status matrix is not written yet",
-}
+PENDING: dict[str, str] = {}
 
 COVERED: dict[tuple[str, str], str] = {}
 """``(METHOD, path template)`` → the module whose rows exercise it."""

@@ -16,6 +16,7 @@ from server.db import Database
 from server.evidence.downloads import VARIANTS, etag_matches, open_photo
 from server.lib.errors import DomainError, NotFound
 from server.workspace.casefile_model import CaseFile, load_case_file
+from server.workspace.forms import refused
 from server.workspace.rendering import page
 from server.workspace.security import PREFIX, session_of
 
@@ -84,8 +85,9 @@ async def change_status(request: Request[Any, Any, Any], case_id: FromPath[str])
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
+        refusal = await refused(request, exc)
         file = await case_file_of(request, case_id)
-        return dossier_page(request, file, error=exc.detail, status_code=exc.status)
+        return dossier_page(request, file, error=refusal.message, status_code=refusal.status)
     return Redirect(path=case_url(case_id), status_code=303)
 
 

@@ -94,9 +94,7 @@ async def intervention_add(request: Request[Any, Any, Any], case_id: FromPath[st
     }
     try:
         req = decode({**data, "agency": me.agency_id}, InterventionCreate)
-        result: Any = await run(
-            request.app.state.db, lambda c: planning.add_intervention(c, me, case_id, req)
-        )
+        result: Any = await run(request, lambda c: planning.add_intervention(c, me, case_id, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -129,7 +127,7 @@ async def intervention_update(
     try:
         req = decode(data, InterventionUpdate)
         result: Any = await run(
-            request.app.state.db,
+            request,
             lambda c: planning.update_intervention(c, me, case_id, intervention_id, req),
         )
     except FormError as exc:
@@ -165,7 +163,7 @@ async def close_post(request: Request[Any, Any, Any], case_id: FromPath[str]) ->
     }
     try:
         req = decode(data, CloseCase)
-        result: Any = await run(request.app.state.db, lambda c: close_case(c, me, case_id, req))
+        result: Any = await run(request, lambda c: close_case(c, me, case_id, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -207,7 +205,7 @@ async def duplicate_link(request: Request[Any, Any, Any], case_id: FromPath[str]
     source, target = (case_id, other) if values.get("direction") != "reverse" else (other, case_id)
     try:
         req = decode({"duplicate_of": target, "reason": values.get("reason", "")}, LinkDuplicate)
-        result: Any = await run(db, lambda c: link_duplicate(c, me, source, req))
+        result: Any = await run(request, lambda c: link_duplicate(c, me, source, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -236,7 +234,7 @@ async def duplicate_unlink(
     """Undo a link (kept in the history)."""
     me = session_of(request).principal
     db: Database = request.app.state.db
-    result: Any = await run(db, lambda c: unlink_duplicate(c, me, case_id, link_id))
+    result: Any = await run(request, lambda c: unlink_duplicate(c, me, case_id, link_id))
     if isinstance(result, Refusal):
         candidates = await db.read(lambda c: duplicate_candidates(c, reader_of(me), case_id))
         return await _case_page(

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from server.db import Database
+from server.auth.refusals import audit_refusal
 from server.lib.errors import DomainError, NotFound
 
 T = TypeVar("T")
@@ -91,11 +91,24 @@ def refusal_of(exc: DomainError) -> Refusal:
     return Refusal(exc.detail, exc.status, fields)
 
 
-async def run(db: Database, fn: Callable[[sqlite3.Connection], T]) -> T | Refusal:
-    """Run a service call on the writer; a refusal instead of raising (404 still raises)."""
+async def run(
+    request: Request[Any, Any, Any], fn: Callable[[sqlite3.Connection], T]
+) -> T | Refusal:
+    """Run a service call on the writer; a refusal instead of raising (404 still raises).
+
+    A 403 answered as a page is audited as ``request.refused`` like the API's refusals."""
     try:
-        return await db.write(fn)
+        result: T = await request.app.state.db.write(fn)
     except NotFound:
         raise
     except DomainError as exc:
-        return refusal_of(exc)
+        return await refused(request, exc)
+    return result
+
+
+async def refused(request: Request[Any, Any, Any], exc: DomainError) -> Refusal:
+    """``exc`` as a refusal for the page; a 403 (or 404) is audited first, once, as the app's
+    ``after_exception`` hook audits the refusals that are raised."""
+    await audit_refusal(exc, request.scope)
+    exc.mark_audited()
+    return refusal_of(exc)

@@ -102,9 +102,7 @@ async def plan_post(request: Request[Any, Any, Any], case_id: FromPath[str]) -> 
                 )
             )
         req = decode(data, InspectionPlan)
-        result: Any = await run(
-            request.app.state.db, lambda c: plans.plan_inspection(c, me, case_id, req)
-        )
+        result: Any = await run(request, lambda c: plans.plan_inspection(c, me, case_id, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -143,7 +141,7 @@ async def assign_post(
         keep = [p.id for p in inspection.inspectors if p.agency_id != me.agency_id]
         req = decode({"inspectors": keep + chosen}, InspectorsChange)
         result: Any = await run(
-            db, lambda c: plans.reassign_inspectors(c, me, case_id, inspection_id, req)
+            request, lambda c: plans.reassign_inspectors(c, me, case_id, inspection_id, req)
         )
     except FormError as exc:
         result = exc.refusal
@@ -164,7 +162,7 @@ async def handover_post(request: Request[Any, Any, Any], case_id: FromPath[str])
             {"teamlead_id": values.get("teamlead_id", ""), "reason": values.get("reason", "")},
             HandOver,
         )
-        result: Any = await run(request.app.state.db, lambda c: hand_over(c, me, case_id, req))
+        result: Any = await run(request, lambda c: hand_over(c, me, case_id, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):

@@ -91,7 +91,6 @@ async def return_post(
 ) -> Any:
     """``action=comment`` leaves a comment per chosen item; ``action=return`` returns it."""
     me = session_of(request).principal
-    db: Database = request.app.state.db
     values = await form_values(request)
     file = await case_file_of(request, case_id)
     cl = own_checklist(request, file, checklist_id)
@@ -99,7 +98,9 @@ async def return_post(
     try:
         if values.get("action") == "return":
             req = decode({"text": values.get("text", ""), "item_keys": keys}, returns.ReturnRequest)
-            result: Any = await run(db, lambda c: returns.return_checklist(c, me, cl.view.id, req))
+            result: Any = await run(
+                request, lambda c: returns.return_checklist(c, me, cl.view.id, req)
+            )
         else:
             targets: list[str | None] = list(keys) or [None]
             reqs = [
@@ -110,7 +111,7 @@ async def return_post(
             def comment_all(conn: Any) -> list[dict[str, Any]]:
                 return [teamlead.add_comment(conn, me, cl.view.id, r) for r in reqs]
 
-            result = await run(db, comment_all)
+            result = await run(request, comment_all)
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -157,7 +158,6 @@ async def release_post(
 ) -> Any:
     """Release the chosen shareable items with a basis."""
     me = session_of(request).principal
-    db: Database = request.app.state.db
     values = await form_values(request)
     file = await case_file_of(request, case_id)
     cl = own_checklist(request, file, checklist_id)
@@ -171,7 +171,7 @@ async def release_post(
                 )
             )
         req = decode({"item_keys": keys, "basis": values.get("basis", "")}, teamlead.ReleaseRequest)
-        result: Any = await run(db, lambda c: teamlead.add_release(c, me, cl.view.id, req))
+        result: Any = await run(request, lambda c: teamlead.add_release(c, me, cl.view.id, req))
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):
@@ -277,7 +277,6 @@ async def resolve(
 ) -> Any:
     """Pick a candidate or enter a new value, with a reason."""
     me = session_of(request).principal
-    db: Database = request.app.state.db
     values = await form_values(request)
     await case_file_of(request, case_id)  # 404 when not on the case
     choice = str(values.get("choice", ""))
@@ -295,7 +294,9 @@ async def resolve(
                 )
             )
         req = decode(data, teamlead.ResolveRequest)
-        result: Any = await run(db, lambda c: teamlead.resolve_conflict(c, me, conflict_id, req))
+        result: Any = await run(
+            request, lambda c: teamlead.resolve_conflict(c, me, conflict_id, req)
+        )
     except FormError as exc:
         result = exc.refusal
     if isinstance(result, Refusal):

@@ -23,7 +23,7 @@ from server.cases.scope import reader_of
 from server.cases.subject import REASON_CATEGORIES
 from server.db import Database
 from server.lib.errors import DomainError, NotFound
-from server.workspace.forms import form_values
+from server.workspace.forms import form_values, refused
 from server.workspace.rendering import page
 from server.workspace.security import PREFIX, session_of
 
@@ -164,6 +164,7 @@ async def signal_add(request: Request[Any, Any, Any]) -> Any:
                 lambda c: service.create_signal(c, me, create)
             )
         except DomainError as exc:
+            await refused(request, exc)
             errors = _domain_errors(exc)
         else:
             return Redirect(path=f"{PREFIX}/signalen/{out.id}", status_code=303)
@@ -245,6 +246,7 @@ async def signal_triage(request: Request[Any, Any, Any], signal_id: FromPath[str
         except NotFound:
             raise
         except DomainError as exc:
+            await refused(request, exc)
             errors = _domain_errors(exc)
         else:
             return Redirect(path=f"{PREFIX}/zaken/{case_id}", status_code=303)
@@ -270,6 +272,7 @@ async def signal_dismiss(request: Request[Any, Any, Any], signal_id: FromPath[st
         except NotFound:
             raise
         except DomainError as exc:
+            await refused(request, exc)
             errors = _domain_errors(exc)
         else:
             return Redirect(path=f"{PREFIX}/signalen", status_code=303)
