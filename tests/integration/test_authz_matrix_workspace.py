@@ -150,8 +150,8 @@ ROWS: list[Row] = [
     Row(
         "POST",
         CASE + "/afsluiten",
-        row(404, 404, 422, 422),
-        {"category": "geen-overtreding", "text": "Matrix", "confirm": "ja"},
+        row(404, 404, 403, 303),
+        {"category": "geen-overtredingen", "text": "Matrix", "confirm": "ja"},
     ),
     # Logging out: the session ends; the answer is the login page.
     Row("POST", "/regie/logout", row(303, 303, 303, 303)),
