@@ -67,21 +67,21 @@ async def live(request: Request[Any, Any, Any]) -> ServerSentEvent:
         yield ServerSentEventMessage(comment="verbonden", retry=5000)
         while True:
             current = await db.read(activity_mark)
-            if mark is not None and current == mark and since_refresh < REFRESH_SECONDS:
-                await asyncio.sleep(TICK_SECONDS)
-                since_refresh += TICK_SECONDS
-                if await sessions.resolve(session.token, ip, activity=False) is None:
-                    return
-                continue
             # The first round also renders: something may have changed between the page
-            # and the stream's start.
-            mark, since_refresh = current, 0.0
-            html = render_fragment(
-                request,
-                "_overzicht_live.html",
-                statuses=STATUSES,
-                d=await _dashboard(request),
-            )
-            yield ServerSentEventMessage(event="overzicht", data=html)
+            # and the stream's start. At most one render per tick, however busy the phones
+            # are: a dashboard must never compete with the pushes it watches.
+            if mark is None or current != mark or since_refresh >= REFRESH_SECONDS:
+                mark, since_refresh = current, 0.0
+                html = render_fragment(
+                    request,
+                    "_overzicht_live.html",
+                    statuses=STATUSES,
+                    d=await _dashboard(request),
+                )
+                yield ServerSentEventMessage(event="overzicht", data=html)
+            await asyncio.sleep(TICK_SECONDS)
+            since_refresh += TICK_SECONDS
+            if await sessions.resolve(session.token, ip, activity=False) is None:
+                return
 
     return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -133,6 +134,43 @@ def test_live_stream_sends_the_new_state_after_a_push(settings: Settings) -> Non
             )
         )
         assert rows[0][0] == rows[0][1]  # the stream is not activity
+
+
+def test_live_stream_renders_at_most_once_per_tick_while_phones_keep_pushing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Busy phones change the activity mark at every read; the stream must still wait a tick
+    between renders (it used to re-render in a loop, competing with the pushes)."""
+    import itertools
+
+    import httpx
+
+    from server.workspace import overview
+    from tests.evidence_support import live_server
+
+    counter = itertools.count()
+    monkeypatch.setattr(overview, "activity_mark", lambda _conn: (next(counter),))
+    monkeypatch.setattr(overview, "TICK_SECONDS", 0.25)
+    with live_server(settings) as server:
+        db: Database = server.app.state.db
+        asyncio.run(seed_world(db))
+        renders = 0
+        with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as browser:
+            login = browser.post(
+                "/regie/login",
+                data={"username": "tara", "password": PASSWORD},
+                headers=SAME_ORIGIN,
+            )
+            assert login.status_code == 200
+            with browser.stream("GET", "/regie/live") as resp:
+                started = time.monotonic()
+                for line in resp.iter_lines():
+                    if line == "event: overzicht":
+                        renders += 1
+                    if time.monotonic() - started > 1.5:
+                        break
+        # 1.5 s at one render per 0.25 s tick is at most 7; the old loop rendered hundreds.
+        assert 1 <= renders <= 8, renders
 
 
 async def test_live_stream_without_session_is_204(client: AsyncTestClient[Litestar]) -> None:
