@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["sync.py", "photos.py", "pwa.py", "casefile.py", "partner.py", "workspace.py"]
+BENCHES = [
+    "sync.py",
+    "photos.py",
+    "pwa.py",
+    "casefile.py",
+    "partner.py",
+    "workspace.py",
+    "dashboards.py",
+]
 
 
 def main() -> int:
