@@ -11,7 +11,7 @@ export SCHOUW_DATA_DIR ?= var
 export SCHOUW_HOST ?= 127.0.0.1
 export SCHOUW_PORT ?= 8000
 
-.PHONY: help run test check lint types unit bench clean schemas browser-deps
+.PHONY: help run test check lint types unit bench bench-peers clean schemas browser-deps
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,5 +66,8 @@ schemas: $(STAMP) ## Regenerate JSON Schemas in schemas/
 bench: $(DEV_STAMP) ## Run the benchmarks; results in bench/results/ and docs/performance.md
 	$(BIN)/python -m bench.run_all
 
+bench-peers: $(DEV_STAMP) ## Schouw vs PouchDB Server and @tus/server (npm ci into bench/.peers/; needs Node)
+	$(BIN)/python bench/peers.py
+
 clean: ## Remove the venv, node_modules and caches (keeps ./var)
-	rm -rf $(VENV) pwa/node_modules tools/spectral/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) pwa/node_modules tools/spectral/node_modules bench/.peers .pytest_cache .mypy_cache .ruff_cache

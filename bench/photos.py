@@ -213,8 +213,16 @@ async def _seed(data_dir: Path, digests: list[tuple[str, int]]) -> list[str]:
         await db.close()
 
 
-async def _upload(session: aiohttp.ClientSession, base: str, photo_id: str, data: bytes) -> None:
+async def _upload(
+    session: aiohttp.ClientSession,
+    base: str,
+    photo_id: str,
+    data: bytes,
+    create_path: str = "/api/v1/uploads",
+) -> None:
+    """One tus upload: creation, then 4 MiB PATCHes (bench/peers.py sends it to a peer too)."""
     import base64
+    from urllib.parse import urljoin
 
     meta = ",".join(
         f"{k} {base64.b64encode(v.encode()).decode()}"
@@ -222,12 +230,12 @@ async def _upload(session: aiohttp.ClientSession, base: str, photo_id: str, data
     )
     tus = {"Tus-Resumable": "1.0.0"}
     async with session.post(
-        f"{base}/api/v1/uploads",
+        base + create_path,
         headers={**tus, "Upload-Length": str(len(data)), "Upload-Metadata": meta},
     ) as resp:
         if resp.status != 201:
             raise RuntimeError(f"creation failed: {resp.status} {await resp.text()}")
-        url = base + resp.headers["Location"]
+        url = urljoin(base, resp.headers["Location"])
     offset = 0
     while offset < len(data):
         async with session.patch(

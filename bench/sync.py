@@ -252,13 +252,23 @@ def loadgen(job: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- load generator process
 
 
+def couch_docs(batch: bytes) -> bytes:
+    """A push body as a CouchDB ``_bulk_docs`` body: every op a new document (``_id`` = op id)."""
+    envelope = json.loads(batch)
+    docs = [
+        {"_id": op["op_id"], "device_id": envelope["device_id"], **op} for op in envelope["ops"]
+    ]
+    return json.dumps({"docs": docs}).encode()
+
+
 async def _closed(job: dict[str, Any]) -> dict[str, Any]:
     import aiohttp
 
     devices = job["devices"]
     url = job["url"]
+    couch = job.get("protocol") == "couchdb"  # PouchDB Server's _bulk_docs (bench/peers.py)
     seqs = {d["device_id"]: d["seq"] for d in devices}
-    counted = {"ops": 0, "requests": 0, "errors": 0}
+    counted = {"ops": 0, "requests": 0, "errors": 0, "ops_total": 0}
     start = time.monotonic()
     measure_from, end = start + 0.5, start + 0.5 + job["seconds"]
 
@@ -266,18 +276,25 @@ async def _closed(job: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {d['token']}", "Content-Type": "application/json"}
         while time.monotonic() < end:
             body = make_batch(d["device_id"], d["checklist_id"], seqs[d["device_id"]])
+            if couch:
+                body = couch_docs(body)
             async with session.post(url, data=body, headers=headers) as resp:
                 result = await resp.json(content_type=None)
             now = time.monotonic()
-            if resp.status != 200:
+            if resp.status not in (200, 201):
                 counted["errors"] += 1
                 continue
-            seqs[d["device_id"]] = result["last_seq"] + 1
-            accepted = result.get("accepted")
-            if accepted is None:
-                accepted = sum(
-                    1 for r in result["results"] if r["status"] in ("applied", "conflict")
-                )
+            if couch:
+                seqs[d["device_id"]] += 50
+                accepted = sum(1 for r in result if r.get("ok"))
+            else:
+                seqs[d["device_id"]] = result["last_seq"] + 1
+                accepted = result.get("accepted")
+                if accepted is None:
+                    accepted = sum(
+                        1 for r in result["results"] if r["status"] in ("applied", "conflict")
+                    )
+            counted["ops_total"] += accepted
             if measure_from <= now <= end:
                 counted["ops"] += accepted
                 counted["requests"] += 1
@@ -338,16 +355,30 @@ async def _open(job: dict[str, Any]) -> dict[str, Any]:
 async def _pull(job: dict[str, Any]) -> dict[str, Any]:
     import aiohttp
 
-    headers = {"Authorization": f"Bearer {job['token']}"}
+    couch = job.get("protocol") == "couchdb"  # PouchDB Server's _changes (bench/peers.py)
+    # PouchDB answers text/plain unless the client asks for JSON.
+    headers = {"Accept": "application/json"}
+    if job.get("token"):
+        headers["Authorization"] = f"Bearer {job['token']}"
     records, pages, cursor = 0, 0, None
     start = time.monotonic()
     async with aiohttp.ClientSession() as session:
         while True:
-            params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+            if couch:
+                params = {"include_docs": "true", "limit": "500", "since": cursor or "0"}
+            else:
+                params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
             async with session.get(job["url"], params=params, headers=headers) as resp:
                 body = await resp.json()
-            records += len(body["changes"])
             pages += 1
+            if couch:
+                # No has_more in CouchDB: a short page is the last one.
+                records += len(body["results"])
+                cursor = str(body["last_seq"])
+                if len(body["results"]) < 500:
+                    break
+                continue
+            records += len(body["changes"])
             cursor = body["cursor"]
             if not body["has_more"]:
                 break
