@@ -173,6 +173,27 @@ def candidate_filter(reader: Reader, column: str = "c.id") -> tuple[str, dict[st
     return "(" + " OR ".join(parts) + ")", params
 
 
+SHAREABLE_ITEMS_CTE = (
+    "shareable_items(slug, version, key) AS MATERIALIZED ("
+    "SELECT t.slug, t.version, json_extract(i.value, '$.key')"
+    " FROM templates t, json_each(t.body, '$.sections') s, json_each(s.value, '$.items') i"
+    " WHERE json_extract(i.value, '$.sensitivity') = 'shareable')"
+)
+"""A common table expression of every (template slug, version, item key) whose template
+marks the item ``shareable``: :func:`template_sensitivities` in SQL (an item without a
+sensitivity is private, so it is absent)."""
+
+
+def shareable_sql(checklist: str, item_key: str) -> str:
+    """An SQL condition: the template of the ``checklists`` row ``checklist`` marks the item
+    ``item_key`` shareable (needs :data:`SHAREABLE_ITEMS_CTE` in the query's WITH)."""
+    return (
+        "EXISTS (SELECT 1 FROM shareable_items si WHERE si.slug = "
+        f"{checklist}.template_slug AND si.version = {checklist}.template_version"
+        f" AND si.key = {item_key})"
+    )
+
+
 def template_sensitivities(conn: sqlite3.Connection, slug: str, version: int) -> dict[str, str]:
     """Item key → sensitivity for one published template."""
     row = conn.execute(

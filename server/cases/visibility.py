@@ -16,6 +16,10 @@ partner client of another participating agency        never       if released  y
 
 A reader not on the case sees nothing of it (the API answers 404).
 
+The partner-client rows also exist as SQL conditions (``partner_*_sql``) for reads that
+decide per change-feed row inside SQLite (the partner change feed and its notifications);
+they state the same rule as :func:`on_case` and :func:`item_visible` for ``kind="client"``.
+
 Who may **write** sits here too, next to the read rule (``may_*``): field writes by the
 assigned inspectors of the owning agency; review (conflicts, comments, releases) by team leads
 of the owning agency; staffing and interventions of agency X by X's team leads; hand-over
@@ -78,6 +82,43 @@ class CaseScope:
 def partner_reader(agency_id: str) -> Reader:
     """The reader for a partner API client of ``agency_id`` (rows "partner client of X")."""
     return Reader(kind="client", agency_id=agency_id)
+
+
+PARTNER_AGENCY = "reader_agency"
+"""The named SQL parameter the ``partner_*_sql`` conditions read the client's agency from."""
+
+
+def partner_on_case_sql(case_id: str) -> str:
+    """:func:`on_case` for a partner client as an SQL condition on the expression
+    ``case_id``: the client's agency (``:reader_agency``) takes part in the case."""
+    return (
+        "EXISTS (SELECT 1 FROM case_agencies pv_ca"
+        f" WHERE pv_ca.case_id = {case_id} AND pv_ca.agency_id = :{PARTNER_AGENCY})"
+    )
+
+
+def partner_item_visible_sql(checklist: str, item_key: str, shareable: str) -> str:
+    """:func:`item_visible` for a partner client on the case, as an SQL condition.
+
+    ``checklist`` names a ``checklists`` row, ``item_key`` is the item's key expression and
+    ``shareable`` a condition true when the checklist's template marks the item
+    ``shareable`` (an item missing from the template is private). Every item of the
+    client's own agency (full access); of another agency only a shareable item it released.
+    """
+    return (
+        f"({checklist}.agency_id = :{PARTNER_AGENCY} OR ({shareable} AND EXISTS"
+        " (SELECT 1 FROM released_items pv_ri"
+        f" WHERE pv_ri.checklist_id = {checklist}.id AND pv_ri.item_key = {item_key})))"
+    )
+
+
+def partner_attached_visible_sql(checklist: str, item_key: str, shareable: str) -> str:
+    """:func:`attached_visible` for a partner client on the case, as an SQL condition: a
+    note or photo follows its item; one without an item (NULL) is the owner's only."""
+    return (
+        f"(CASE WHEN {item_key} IS NULL THEN {checklist}.agency_id = :{PARTNER_AGENCY}"
+        f" ELSE {partner_item_visible_sql(checklist, item_key, shareable)} END)"
+    )
 
 
 def sees_person_names(reader: Reader) -> bool:

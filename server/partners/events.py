@@ -5,6 +5,10 @@ the existing ``changes`` rows and the current state, for one reader (a client of
 through the one projection (:mod:`server.cases.visibility`). A change the reader may not see
 (a private item of another agency, a case its agency is not on) yields no event.
 
+The decision is set-based: one SQL statement per page and agency maps every feed row of the
+page to its event (or none), with the projection's partner rows as SQL conditions
+(``partner_*_sql`` in :mod:`server.cases.visibility`). Nothing is decided per row in Python.
+
 Mapping of change kinds:
 
 =================  =========================================================================
@@ -27,14 +31,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from server.cases.scope import load_case_scopes, template_sensitivities
+from server.cases.scope import SHAREABLE_ITEMS_CTE, shareable_sql
 from server.cases.visibility import (
-    CaseScope,
-    ChecklistScope,
+    PARTNER_AGENCY,
     Reader,
-    attached_visible,
-    item_visible,
-    on_case,
+    partner_attached_visible_sql,
+    partner_item_visible_sql,
+    partner_on_case_sql,
 )
 
 RELEVANT = ("case", "inspection", "checklist", "answer", "photo", "release", "intervention")
@@ -62,6 +65,16 @@ class Event:
     at: str
 
 
+def page_end(conn: sqlite3.Connection, after: int, limit: int) -> int:
+    """The position of the last of the next ``limit`` feed rows after ``after`` (``after``
+    itself when there are none)."""
+    row = conn.execute(
+        "SELECT MAX(seq) FROM (SELECT seq FROM changes WHERE seq > ? ORDER BY seq LIMIT ?)",
+        (after, limit),
+    ).fetchone()
+    return int(row[0]) if row[0] is not None else after
+
+
 def read_changes(conn: sqlite3.Connection, after: int, limit: int) -> tuple[list[Change], int]:
     """The change rows among the next ``limit`` after ``after`` that can concern a case
     summary, and the position of the last row looked at."""
@@ -85,119 +98,72 @@ def last_seq(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-class _Context:
-    """State loaded once per batch of changes (shared by every reader of the batch)."""
+_ITEM_KEY = (
+    "CASE WHEN instr(ch.entity_id, '/') > 0"
+    " THEN substr(ch.entity_id, instr(ch.entity_id, '/') + 1) ELSE '' END"
+)
+_KINDS = ", ".join(f"'{k}'" for k in RELEVANT)
 
-    def __init__(self, conn: sqlite3.Connection, changes: list[Change]) -> None:
-        case_ids = sorted({c.case_id for c in changes})
-        self.scopes: dict[str, CaseScope] = load_case_scopes(conn, case_ids)
-        marks = ",".join("?" * len(case_ids))
-        self.first: dict[str, int] = {}
-        self.case_state: dict[str, tuple[str, int]] = {}
-        if case_ids:
-            self.first = dict(
-                conn.execute(
-                    f"SELECT case_id, MIN(seq) FROM changes WHERE case_id IN ({marks})"
-                    " GROUP BY case_id",
-                    case_ids,
-                ).fetchall()
-            )
-            self.case_state = {
-                r[0]: (r[1], r[2])
-                for r in conn.execute(
-                    f"SELECT id, status, rev FROM cases WHERE id IN ({marks})", case_ids
-                )
-            }
-        checklist_ids = sorted({c.checklist_id for c in changes if c.checklist_id})
-        marks = ",".join("?" * len(checklist_ids))
-        self.checklists: dict[str, tuple[str, int, str, int]] = {}
-        if checklist_ids:
-            self.checklists = {
-                r[0]: (r[1], r[2], r[3], r[4])
-                for r in conn.execute(
-                    f"SELECT id, status, rev, template_slug, template_version FROM checklists"
-                    f" WHERE id IN ({marks})",
-                    checklist_ids,
-                )
-            }
-        photo_ids = sorted({c.entity_id for c in changes if c.kind == "photo"})
-        marks = ",".join("?" * len(photo_ids))
-        self.photo_items: dict[str, str | None] = {}
-        if photo_ids:
-            self.photo_items = dict(
-                conn.execute(
-                    f"SELECT id, item_key FROM photos WHERE id IN ({marks})", photo_ids
-                ).fetchall()
-            )
-        self.conn = conn
-        self._sensitivities: dict[tuple[str, int], dict[str, str]] = {}
-
-    def sensitivities(self, checklist_id: str) -> dict[str, str]:
-        _, _, slug, version = self.checklists[checklist_id]
-        key = (slug, version)
-        if key not in self._sensitivities:
-            self._sensitivities[key] = template_sensitivities(self.conn, slug, version)
-        return self._sensitivities[key]
-
-    def checklist_scope(self, case: CaseScope, checklist_id: str) -> ChecklistScope | None:
-        return next((c for c in case.checklists if c.checklist_id == checklist_id), None)
+EVENTS_SQL = f"""
+WITH {SHAREABLE_ITEMS_CTE}
+SELECT ch.seq, ch.case_id,
+  CASE ch.kind
+    WHEN 'case' THEN CASE
+      WHEN ch.seq = (SELECT MIN(f.seq) FROM changes f WHERE f.case_id = ch.case_id)
+        THEN 'case-created'
+      WHEN cs.status = 'closed' AND cs.rev = ch.seq THEN 'case-closed'
+      ELSE 'case-updated' END
+    WHEN 'release' THEN 'findings-released'
+    WHEN 'intervention' THEN 'intervention-changed'
+    WHEN 'checklist' THEN CASE
+      WHEN cl.status = 'submitted' AND cl.rev = ch.seq THEN 'checklist-submitted'
+      ELSE 'case-updated' END
+    ELSE 'case-updated'
+  END,
+  ch.at
+FROM changes ch
+JOIN cases cs ON cs.id = ch.case_id
+LEFT JOIN checklists cl ON cl.id = ch.checklist_id AND cl.case_id = ch.case_id
+LEFT JOIN photos ph ON ch.kind = 'photo' AND ph.id = ch.entity_id
+WHERE ch.seq > :after AND ch.seq <= :upto
+  AND ch.kind IN ({_KINDS})
+  AND {partner_on_case_sql("ch.case_id")}
+  AND (ch.kind NOT IN ('checklist', 'answer', 'photo') OR cl.id IS NOT NULL)
+  AND (ch.kind <> 'answer' OR {
+    partner_item_visible_sql("cl", _ITEM_KEY, shareable_sql("cl", _ITEM_KEY))
+})
+  AND (ch.kind <> 'photo' OR {
+    partner_attached_visible_sql("cl", "ph.item_key", shareable_sql("cl", "ph.item_key"))
+})
+ORDER BY ch.seq
+"""
+"""Every feed row in (``:after``, ``:upto``] a partner client of ``:reader_agency`` may see,
+mapped to its event type (the table above), in feed order."""
 
 
-def _event_type(ctx: _Context, reader: Reader, change: Change) -> str | None:
-    case = ctx.scopes.get(change.case_id)
-    if case is None or not on_case(reader, case):
-        return None
-    kind = change.kind
-    if kind == "case":
-        if ctx.first.get(change.case_id) == change.seq:
-            return "case-created"
-        status, rev = ctx.case_state.get(change.case_id, ("", 0))
-        return "case-closed" if status == "closed" and rev == change.seq else "case-updated"
-    if kind == "inspection":
-        return "case-updated"
-    if kind == "release":
-        return "findings-released"
-    if kind == "intervention":
-        return "intervention-changed"
-    checklist_id = change.checklist_id
-    if checklist_id is None or checklist_id not in ctx.checklists:
-        return None
-    if kind == "checklist":
-        status, rev, _, _ = ctx.checklists[checklist_id]
-        return (
-            "checklist-submitted" if status == "submitted" and rev == change.seq else "case-updated"
-        )
-    cl_scope = ctx.checklist_scope(case, checklist_id)
-    if cl_scope is None:
-        return None
-    sensitivities = ctx.sensitivities(checklist_id)
-    if kind == "answer":
-        item_key = change.entity_id.partition("/")[2]
-        visible = item_visible(
-            reader, case, cl_scope, item_key, sensitivities.get(item_key, "private")
-        )
-        return "case-updated" if visible else None
-    if kind == "photo":
-        item = ctx.photo_items.get(change.entity_id)
-        visible = attached_visible(reader, case, cl_scope, item, sensitivities)
-        return "case-updated" if visible else None
-    return None
+def agency_events(conn: sqlite3.Connection, agency_id: str, after: int, upto: int) -> list[Event]:
+    """The events of the feed rows in (``after``, ``upto``] for a client of ``agency_id``."""
+    rows = conn.execute(EVENTS_SQL, {"after": after, "upto": upto, PARTNER_AGENCY: agency_id})
+    return [Event(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def events_for(
     conn: sqlite3.Connection, changes: list[Change], readers: list[Reader]
 ) -> list[list[Event]]:
-    """The events each reader may see for ``changes`` (one list per reader, in feed order)."""
-    ctx = _Context(conn, changes)
-    out: list[list[Event]] = []
+    """The events each partner reader may see for ``changes`` (one list per reader, in feed
+    order); readers of one agency share one query."""
+    if not changes:
+        return [[] for _ in readers]
+    after, upto = changes[0].seq - 1, changes[-1].seq
+    wanted = {c.seq for c in changes}
+    by_agency: dict[str, list[Event]] = {}
     for reader in readers:
-        events: list[Event] = []
-        for change in changes:
-            kind = _event_type(ctx, reader, change)
-            if kind is not None:
-                events.append(Event(change.seq, change.case_id, kind, change.at))
-        out.append(events)
-    return out
+        if reader.kind != "client":
+            raise ValueError("the partner change feed is for partner clients only")
+        if reader.agency_id not in by_agency:
+            events = agency_events(conn, reader.agency_id, after, upto)
+            by_agency[reader.agency_id] = [e for e in events if e.seq in wanted]
+    return [by_agency[r.agency_id] for r in readers]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,11 +179,16 @@ class Coalesced:
 def coalesce(events: list[Event]) -> list[Coalesced]:
     """One entry per case, ordered by the case's last event (a reader that processes the
     page in order and re-reads each summary ends up current)."""
-    by_case: dict[str, Coalesced] = {}
+    types: dict[str, list[str]] = {}
+    last: dict[str, Event] = {}
     for e in events:
-        prev = by_case.pop(e.case_id, None)
-        types = prev.types if prev is not None else ()
-        if e.type not in types:
-            types = (*types, e.type)
-        by_case[e.case_id] = Coalesced(e.case_id, types, e.seq, e.at)
-    return sorted(by_case.values(), key=lambda c: c.seq)
+        seen = types.get(e.case_id)
+        if seen is None:
+            types[e.case_id] = [e.type]
+        elif e.type not in seen:
+            seen.append(e.type)
+        last[e.case_id] = e
+    return sorted(
+        (Coalesced(c, tuple(types[c]), e.seq, e.at) for c, e in last.items()),
+        key=lambda c: c.seq,
+    )

@@ -10,11 +10,10 @@ import sqlite3
 
 import msgspec
 
-from server.cases.visibility import partner_reader
 from server.db.feed import current_epoch
 from server.lib.errors import BadRequest, Gone
 from server.partners.cursor import decode_cursor, encode_cursor
-from server.partners.events import coalesce, events_for, last_seq, read_changes
+from server.partners.events import agency_events, coalesce, last_seq, page_end
 from server.partners.schemas import ChangeEvent, ChangePage
 from server.partners.summary import case_link
 
@@ -60,8 +59,8 @@ def change_page(
 ) -> ChangePage:
     """The events of the next ``limit`` feed rows for a client of ``agency_id``."""
     cursor = parse_feed_cursor(conn, cursor_text)
-    changes, position = read_changes(conn, cursor.seq, limit)
-    (events,) = events_for(conn, changes, [partner_reader(agency_id)])
+    position = page_end(conn, cursor.seq, limit)
+    events = agency_events(conn, agency_id, cursor.seq, position) if position > cursor.seq else []
     out = [
         ChangeEvent(case_id=c.case_id, types=list(c.types), at=c.at, links=case_link(c.case_id))  # type: ignore[arg-type]
         for c in coalesce(events)

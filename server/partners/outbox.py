@@ -15,10 +15,9 @@ from datetime import timedelta
 
 import msgspec
 
-from server.cases.visibility import partner_reader
 from server.lib.clock import iso, now_iso, parse_iso, utc_now
 from server.lib.ids import uuid7
-from server.partners.events import coalesce, events_for, read_changes
+from server.partners.events import Coalesced, agency_events, coalesce, page_end
 
 BATCH = 2000
 
@@ -60,22 +59,24 @@ def cursor(conn: sqlite3.Connection) -> int:
 def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
     """Turn the next feed rows into outbox rows and move the cursor; return rows looked at."""
     after = cursor(conn)
-    changes, position = read_changes(conn, after, batch)
+    position = page_end(conn, after, batch)
     if position == after:
         return 0
-    subs = subscribers(conn)
-    if subs and changes:
-        per_reader = events_for(conn, changes, [partner_reader(s.agency_id) for s in subs])
-        for sub, events in zip(subs, per_reader, strict=True):
-            for entry in coalesce(events):
-                _fold(
-                    conn,
-                    sub.client_id,
-                    entry.case_id,
-                    list(entry.types),
-                    entry.seq,
-                    coalesce_ms,
-                )
+    per_agency: dict[str, list[Coalesced]] = {}
+    for sub in subscribers(conn):
+        if sub.agency_id not in per_agency:  # clients of one agency see the same events
+            per_agency[sub.agency_id] = coalesce(
+                agency_events(conn, sub.agency_id, after, position)
+            )
+        for entry in per_agency[sub.agency_id]:
+            _fold(
+                conn,
+                sub.client_id,
+                entry.case_id,
+                list(entry.types),
+                entry.seq,
+                coalesce_ms,
+            )
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('notify_seq', ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

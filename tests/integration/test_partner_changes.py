@@ -10,6 +10,9 @@ from litestar.testing import AsyncTestClient
 
 from server.cases import repository as repo
 from server.db import Database
+from server.db.feed import record_change
+from server.lib.clock import now_iso
+from server.lib.ids import uuid7
 from tests.partner_support import (
     ROOT,
     add_client,
@@ -86,6 +89,53 @@ async def test_feed_in_order_redacted_and_closed(client: Client, db: Database) -
     assert [t for e in events for t in e["types"]] == ["case-closed"]
     reads = await audit_rows(db, "partner.changes.read")
     assert reads and all(r["actor_type"] == "client" for r in reads)
+
+
+def put_photo(conn: sqlite3.Connection, world: Any, agency: str, item_key: str | None) -> None:
+    """A photo row in ``agency``'s checklist (with its change row), as ``attach_photo``."""
+    checklist_id = world.checklists[agency]
+    photo_id = uuid7()
+    rev = record_change(conn, "photo", photo_id, case_id=world.case_id, checklist_id=checklist_id)
+    conn.execute(
+        "INSERT INTO photos (id, checklist_id, agency_id, item_key, sha256, size, mime,"
+        " state, author_id, op_id, created_at, rev)"
+        " VALUES (?, ?, ?, ?, ?, 1, 'image/jpeg', 'expected', ?, ?, ?, ?)",
+        (
+            photo_id,
+            checklist_id,
+            agency,
+            item_key,
+            "0" * 64,
+            world.users["anna"],
+            uuid7(),
+            now_iso(),
+            rev,
+        ),
+    )
+
+
+async def test_photo_events_follow_their_item(client: Client, db: Database) -> None:
+    world = await seed_world(db)
+    politie = await bearer(client, await add_client(db, "politie", ["changes:read"]))
+    gemeente = await bearer(client, await add_client(db, "gemeente-groningen", ["changes:read"]))
+    _, p_cursor = await read_all(client, politie)
+    _, g_cursor = await read_all(client, gemeente)
+
+    # A photo of a shareable item not released yet, and one without an item: the owning
+    # agency's client hears of both, the other agency's of neither.
+    await db.write(lambda c: put_photo(c, world, "gemeente-groningen", "foto"))
+    await db.write(lambda c: put_photo(c, world, "gemeente-groningen", None))
+    events, p_cursor = await read_all(client, politie, p_cursor, limit=1)
+    assert events == []
+    events, g_cursor = await read_all(client, gemeente, g_cursor, limit=1)
+    assert [e["types"] for e in events] == [["case-updated"], ["case-updated"]]
+
+    # Released, the item's next photo reaches politie; a photo without an item still not.
+    await db.write(lambda c: release(c, world, "gemeente-groningen", ["foto"]))
+    await db.write(lambda c: put_photo(c, world, "gemeente-groningen", "foto"))
+    await db.write(lambda c: put_photo(c, world, "gemeente-groningen", None))
+    events, _ = await read_all(client, politie, p_cursor, limit=1)
+    assert [e["types"] for e in events] == [["findings-released"], ["case-updated"]]
 
 
 async def test_every_change_arrives_across_small_pages(client: Client, db: Database) -> None:
