@@ -30,6 +30,9 @@ class Settings:
     upload_max_size: int = 64 * 1024 * 1024
     upload_expiry: int = 24 * 3600
     photo_workers: int = 2
+    photo_worker_jobs: int = 50
+    photo_worker_memory: int = 1024
+    photo_worker_cpu: int = 20
     max_image_pixels: int = 50_000_000
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     pwa_dir: Path = DEFAULT_PWA_DIR
@@ -71,6 +74,9 @@ ENV_NAMES: dict[str, str] = {
     "upload_max_size": "SCHOUW_UPLOAD_MAX_SIZE",
     "upload_expiry": "SCHOUW_UPLOAD_EXPIRY",
     "photo_workers": "SCHOUW_PHOTO_WORKERS",
+    "photo_worker_jobs": "SCHOUW_PHOTO_WORKER_JOBS",
+    "photo_worker_memory": "SCHOUW_PHOTO_WORKER_MEMORY",
+    "photo_worker_cpu": "SCHOUW_PHOTO_WORKER_CPU",
     "max_image_pixels": "SCHOUW_MAX_IMAGE_PIXELS",
     "trusted_proxies": "SCHOUW_TRUSTED_PROXIES",
     "pwa_dir": "SCHOUW_PWA_DIR",
@@ -144,6 +150,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upload_max_size=_int(env, "SCHOUW_UPLOAD_MAX_SIZE", 64 * 1024 * 1024, 1024, 1 << 31),
         upload_expiry=_int(env, "SCHOUW_UPLOAD_EXPIRY", 24 * 3600, 60, 30 * 86400),
         photo_workers=_int(env, "SCHOUW_PHOTO_WORKERS", 2, 1, 16),
+        photo_worker_jobs=_int(env, "SCHOUW_PHOTO_WORKER_JOBS", 50, 1, 100_000),
+        photo_worker_memory=_int(env, "SCHOUW_PHOTO_WORKER_MEMORY", 1024, 128, 65_536),
+        photo_worker_cpu=_int(env, "SCHOUW_PHOTO_WORKER_CPU", 20, 1, 3600),
         max_image_pixels=_int(env, "SCHOUW_MAX_IMAGE_PIXELS", 50_000_000, 1_000_000, 200_000_000),
         trusted_proxies=_proxies(env),
         pwa_dir=pwa_dir,

@@ -1,4 +1,4 @@
-"""Image checks and derivatives with Pillow. Synchronous; callers run it in worker threads.
+"""Image checks and derivatives with Pillow. Synchronous; the photo worker processes run it.
 
 Formats are detected from the bytes, never from a name or a declared type. Only JPEG, PNG
 and WebP are accepted. The cheap checks (:func:`inspect_image`) read the header and the end
@@ -49,6 +49,10 @@ class ImageRejected(Exception):
         super().__init__(detail)
         self.slug = slug
         self.detail = detail
+
+    def __reduce__(self) -> tuple[type[ImageRejected], tuple[str, str]]:
+        # Rejections travel back from the worker processes pickled.
+        return (ImageRejected, (self.slug, self.detail))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
-"""Verification and processing of complete uploads, with bounded worker threads.
+"""Verification and processing of complete uploads, in a pool of worker processes.
 
 Two stages. :meth:`PhotoProcessor.check` runs when the last byte has arrived: it hashes the
 whole file and runs the cheap image checks (format from the bytes, complete file, pixel and
 side limits), so the client's final request is answered with a definite verdict on
 anything wrong with what it sent. :meth:`PhotoProcessor.enqueue` then queues the expensive
-part (one decode, derivatives, byte-exact install under the hash) on a pool of
-``settings.photo_workers`` threads; the photo goes ``received`` → ``verified``. Queued jobs
-hold no memory (their bytes are on disk) and an unfinished job is picked up again at start.
+part (one decode, derivatives, byte-exact install under the hash); the photo goes
+``received`` → ``verified``. Both run in the photo worker processes (``pool.py``), with
+limits on memory and CPU time, so no image is parsed or decoded in the server process and a
+decoder that crashes or runs away takes down a worker, not the server. Only paths and small
+results cross to the workers. Queued jobs hold no memory (their bytes are on disk) and an
+unfinished job is picked up again at start.
 """
 
 from __future__ import annotations
@@ -14,81 +17,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
-import os
 import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from server.audit.log import SYSTEM, append
 from server.db import Database
 from server.evidence import repository as repo
+from server.evidence import worker
 from server.evidence.blobstore import BlobStore
-from server.evidence.imaging import ImageInfo, ImageRejected, inspect_image, make_derivatives
+from server.evidence.imaging import ImageInfo, ImageRejected
+from server.evidence.pool import WorkerLost, WorkerPool
+from server.evidence.worker import Facts, Job, WorkerLimits, check_file, derive_and_install
+
+__all__ = ["EvidenceConfig", "Facts", "Job", "PhotoProcessor", "check_file", "derive_and_install"]
 
 log = logging.getLogger("schouw.evidence")
 
-BACKGROUND_NICE = 10
+MIB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A complete upload waiting to be turned into a verified photo."""
-
-    upload_id: str
-    photo_id: str
-    agency_id: str
-    sha256: str
-    size: int
-    info: ImageInfo
-
-
-def hash_file(path: Path) -> str:
-    """The sha256 hex digest of a file, read in bounded chunks."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def check_file(path: Path, declared_sha256: str, size: int, max_pixels: int) -> ImageInfo:
-    """Whole-file hash against the declaration, then the cheap image checks."""
-    if size > 0 and hash_file(path) != declared_sha256:
-        raise ImageRejected(
-            "photo-hash-mismatch",
-            "De ontvangen bytes hebben een andere sha256 dan opgegeven; de upload is "
-            "verwijderd. Stuur de foto opnieuw.",
-        )
-    return inspect_image(path, size, max_pixels)
-
-
-Facts = tuple[int, int, str | None, str | None]
-
-
-def derive_and_install(store: BlobStore, src: Path, job: Job) -> Facts:
-    """Decode once, write both derivatives, move the original into the store.
-
-    Returns the upright width and height and the EXIF time and location (JSON) found.
-    """
-    source = src if src.is_file() else store.original(job.sha256)
-    derived = make_derivatives(source, job.info)
-    store.write_derived(job.sha256, "display", derived.display, sync_dir=False)
-    store.write_derived(job.sha256, "thumb", derived.thumb)
-    if source == src:
-        # The staged bytes were fsynced before the upload was acknowledged.
-        store.install_original(src, job.sha256)
-    return derived.width, derived.height, derived.exif.time, repo.encode_geo(derived.exif.geo)
-
-
-def _background_priority() -> None:
-    """Lower this worker thread's CPU priority: request handling (uploads, sync) goes first.
-
-    Linux applies niceness per thread; elsewhere this is a no-op.
-    """
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+def unprocessable(exc: WorkerLost) -> ImageRejected:
+    """The rejection for a photo whose processing killed its worker twice."""
+    return ImageRejected(
+        "photo-unprocessable",
+        "De foto kon niet worden verwerkt: het lezen ervan overschreed twee keer de grens "
+        f"voor geheugen of rekentijd van de fotoverwerking ({exc}). Controleer of het "
+        "bestand een gewone foto van het toestel is en stuur het opnieuw.",
+    )
 
 
 class EvidenceConfig(Protocol):
@@ -104,6 +61,15 @@ class EvidenceConfig(Protocol):
     def photo_workers(self) -> int: ...
 
     @property
+    def photo_worker_jobs(self) -> int: ...
+
+    @property
+    def photo_worker_memory(self) -> int: ...
+
+    @property
+    def photo_worker_cpu(self) -> int: ...
+
+    @property
     def max_image_pixels(self) -> int: ...
 
 
@@ -117,15 +83,14 @@ class PhotoProcessor:
         self.staging = settings.upload_dir
         self.staging.mkdir(parents=True, exist_ok=True)
         self.store.root.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(
-            max_workers=settings.photo_workers,
-            thread_name_prefix="schouw-photo",
-            initializer=_background_priority,
+        self.pool = WorkerPool(
+            settings.photo_workers,
+            WorkerLimits(
+                memory_bytes=settings.photo_worker_memory * MIB,
+                cpu_seconds_per_job=settings.photo_worker_cpu,
+                jobs_per_worker=settings.photo_worker_jobs,
+            ),
         )
-        self._slots = asyncio.Semaphore(settings.photo_workers)
-        # Final-request checks get their own small pool so verdicts never queue behind
-        # derivative jobs (they are cheap: one read of the file plus a header parse).
-        self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="schouw-verify")
         self._tasks: set[asyncio.Task[str]] = set()
         self._loop = asyncio.get_running_loop()
         # Instrumentation for tests and benchmarks: body bytes that reached the server, and
@@ -138,24 +103,40 @@ class PhotoProcessor:
         return self.staging / f"{upload_id}.bin"
 
     async def check(self, upload_id: str, declared_sha256: str, size: int) -> ImageInfo:
-        """Hash and cheap checks in a worker thread; raises :class:`ImageRejected`."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._checker,
-            check_file,
-            self.staging_path(upload_id),
-            declared_sha256,
-            size,
-            self.settings.max_image_pixels,
-        )
+        """Hash and cheap checks in a worker; raises :class:`ImageRejected`.
+
+        A client waits for this verdict, so it goes to the next free worker ahead of
+        queued derivative jobs.
+        """
+        try:
+            return await self.pool.run(
+                worker.run_check,
+                self.settings.photo_worker_cpu,
+                self.staging_path(upload_id),
+                declared_sha256,
+                size,
+                self.settings.max_image_pixels,
+                urgent=True,
+            )
+        except WorkerLost as exc:
+            raise unprocessable(exc) from None
 
     async def inspect(self, path: Path, size: int) -> ImageInfo:
         """Only the cheap image checks (the caller hashed the bytes as they arrived)."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._checker, inspect_image, path, size, self.settings.max_image_pixels
-        )
+        try:
+            return await self.pool.run(
+                worker.run_inspect,
+                self.settings.photo_worker_cpu,
+                path,
+                size,
+                self.settings.max_image_pixels,
+                urgent=True,
+            )
+        except WorkerLost as exc:
+            raise unprocessable(exc) from None
 
     def enqueue(self, job: Job) -> None:
-        """Process ``job`` in the background (bounded by the worker pool)."""
+        """Process ``job`` in the background (one worker process per job at a time)."""
         task = asyncio.create_task(self.process(job), name=f"photo-{job.photo_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -164,15 +145,18 @@ class PhotoProcessor:
         """Derive, install and mark verified (or rejected); return the photo's outcome."""
         src = self.staging_path(job.upload_id)
         try:
-            async with self._slots:
-                facts = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, derive_and_install, self.store, src, job
-                )
+            facts: Facts = await self.pool.run(
+                worker.run_derive, self.settings.photo_worker_cpu, self.store.root, src, job
+            )
+        except WorkerLost as exc:
+            await self.reject(job.upload_id, job.photo_id, unprocessable(exc))
+            return "rejected"
         except ImageRejected as exc:
             await self.reject(job.upload_id, job.photo_id, exc)
             return "rejected"
 
-        width, height, exif_time, exif_geo = facts
+        width, height, exif_time, geo = facts
+        exif_geo = repo.encode_geo(geo)
 
         def finish(conn: sqlite3.Connection) -> None:
             repo.insert_blob(
@@ -247,12 +231,11 @@ class PhotoProcessor:
                 if not self.store.original(upload.sha256).is_file():
                     log.error("upload %s lost its bytes before processing", upload.id)
                     continue
-                info = await asyncio.to_thread(
-                    inspect_image,
-                    self.store.original(upload.sha256),
-                    upload.length,
-                    self.settings.max_image_pixels,
-                )
+                try:
+                    info = await self.inspect(self.store.original(upload.sha256), upload.length)
+                except ImageRejected as exc:
+                    await self.reject(upload.id, upload.photo_id, exc)
+                    continue
             self.enqueue(
                 Job(
                     upload.id, upload.photo_id, upload.agency_id, upload.sha256, upload.length, info
@@ -269,7 +252,6 @@ class PhotoProcessor:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
-        """Let running jobs finish, then stop the worker threads."""
+        """Let running jobs finish, then stop the worker processes."""
         await self.idle()
-        self._executor.shutdown(wait=True)
-        self._checker.shutdown(wait=True)
+        await self.pool.close()

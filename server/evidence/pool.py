@@ -1,0 +1,183 @@
+"""A small pool of photo worker processes, each with resource limits, recycled after N jobs.
+
+Each slot of the pool is a :class:`~concurrent.futures.ProcessPoolExecutor` with exactly one
+worker process (started from a fork server that has Pillow loaded, so a new worker costs a
+fork, not an interpreter start). A slot runs one job at a time; the asyncio side hands free
+slots to waiting jobs, final-request checks before derivative jobs.
+
+Why one executor per worker rather than one executor with ``max_workers`` and
+``max_tasks_per_child``:
+
+- *Blame.* When a worker dies, a shared executor becomes "broken" and fails every job in
+  flight, so the pool could not tell the job that killed it from its neighbours. With one
+  job per executor the failure belongs to exactly that job; the others carry on.
+- *Replacement.* A broken executor cannot be repaired. Here only the dead worker's slot gets
+  a new executor.
+- *Recycling.* ``max_tasks_per_child`` on Python 3.11 can stop starting replacement workers
+  when jobs queue up (CPython issue 115634, fixed only in later releases), which would stall
+  photo processing for good. The pool counts jobs per slot itself and swaps in a new executor
+  (a new process) after ``jobs_per_worker`` jobs; the old process exits and its memory
+  returns to the system.
+
+A job whose worker dies (a decoder crash, the CPU limit, a kill from outside) or runs out
+of its address space is tried once more on a fresh worker: a failure that is not the job's
+fault (the kernel's OOM killer, an operator's ``kill``) then costs nothing. When the second
+attempt fails too, :class:`WorkerLost` says so and the caller rejects the photo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from server.evidence import worker
+from server.evidence.worker import WorkerLimits
+
+log = logging.getLogger("schouw.evidence")
+
+T = TypeVar("T")
+ATTEMPTS = 2
+
+
+class WorkerLost(Exception):
+    """Every attempt at a job ended with its worker dead or out of memory."""
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork server with the worker module preloaded; spawn where there is no fork server."""
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+    except ValueError:
+        return multiprocessing.get_context("spawn")
+    ctx.set_forkserver_preload(["server.evidence.worker"])
+    return ctx
+
+
+class _Slot:
+    """One worker process (inside its own single-worker executor) and its job count."""
+
+    def __init__(self, limits: WorkerLimits) -> None:
+        self.limits = limits
+        self.jobs = 0
+        self.executor: ProcessPoolExecutor | None = None
+        self.pid: Future[int] | None = None
+
+    def start(self) -> ProcessPoolExecutor:
+        """The slot's executor, with its worker process started (once)."""
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=_context(),
+                initializer=worker.start_worker,
+                initargs=(self.limits,),
+            )
+            self.jobs = 0
+            # The first call starts the process; its answer is the worker's pid.
+            self.pid = self.executor.submit(worker.pid)
+        return self.executor
+
+    def retire(self, *, restart: bool) -> None:
+        """Let the worker process exit (after its current job) and forget it."""
+        old, self.executor, self.pid = self.executor, None, None
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+        if restart:
+            self.start()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+class WorkerPool:
+    """``workers`` photo worker processes with ``limits``; async :meth:`run` of one call."""
+
+    def __init__(self, workers: int, limits: WorkerLimits) -> None:
+        self.limits = limits
+        self._slots = [_Slot(limits) for _ in range(workers)]
+        self._free: deque[_Slot] = deque(self._slots)
+        self._urgent: deque[asyncio.Future[_Slot]] = deque()
+        self._normal: deque[asyncio.Future[_Slot]] = deque()
+        self.lost = 0  # workers that died or ran out of memory (for logs and tests)
+        self.recycled = 0  # workers retired after jobs_per_worker jobs
+
+    async def run(self, fn: Callable[..., T], *args: object, urgent: bool = False) -> T:
+        """Call ``fn(*args)`` in a worker; :class:`WorkerLost` after two lost workers.
+
+        ``urgent`` calls (a client waits for the verdict) get the next free worker before
+        background jobs. Exceptions raised by ``fn`` (a rejection) come back as they are.
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            slot = await self._acquire(urgent or attempt > 1)
+            lost = False
+            try:
+                future = slot.start().submit(fn, *args)
+                return await asyncio.wrap_future(future)
+            except (BrokenProcessPool, MemoryError) as exc:
+                lost = True
+                self.lost += 1
+                slot.retire(restart=True)
+                reason = "ran out of memory" if isinstance(exc, MemoryError) else "died"
+                log.warning(
+                    "photo worker %s during %s (attempt %d of %d)",
+                    reason,
+                    getattr(fn, "__name__", fn),
+                    attempt,
+                    ATTEMPTS,
+                )
+                if attempt == ATTEMPTS:
+                    raise WorkerLost(reason) from exc
+            finally:
+                slot.jobs += 0 if lost else 1
+                if slot.jobs >= self.limits.jobs_per_worker:
+                    self.recycled += 1
+                    slot.retire(restart=True)
+                self._release(slot)
+        raise AssertionError("unreachable")
+
+    async def pids(self) -> list[int]:
+        """The process ids of the running workers (starting them if needed)."""
+        return [await asyncio.wrap_future(_pid(slot)) for slot in self._slots]
+
+    async def close(self) -> None:
+        """Stop every worker (jobs still running finish first)."""
+        for slot in self._slots:
+            await asyncio.to_thread(slot.close)
+
+    async def _acquire(self, urgent: bool) -> _Slot:
+        if self._free and not self._urgent and (urgent or not self._normal):
+            return self._free.popleft()
+        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            else:
+                with contextlib.suppress(ValueError):
+                    (self._urgent if urgent else self._normal).remove(waiter)
+            raise
+
+    def _release(self, slot: _Slot) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(slot)
+                    return
+        self._free.append(slot)
+
+
+def _pid(slot: _Slot) -> Future[int]:
+    slot.start()
+    assert slot.pid is not None
+    return slot.pid

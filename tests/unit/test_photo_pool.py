@@ -1,0 +1,70 @@
+"""The photo worker pool: real worker processes, their limits, replacement and recycling."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from server.evidence import worker
+from server.evidence.pool import WorkerLost, WorkerPool
+from server.evidence.worker import WorkerLimits
+from tests import worker_jobs
+
+MIB = 1024 * 1024
+
+
+def _pool(*, workers: int = 1, memory_mib: int = 256, jobs: int = 50) -> WorkerPool:
+    return WorkerPool(workers, WorkerLimits(memory_mib * MIB, 2, jobs))
+
+
+async def test_a_worker_killed_mid_job_is_replaced_and_the_job_runs_again(
+    tmp_path: Path,
+) -> None:
+    pool = _pool()
+    try:
+        [before] = await pool.pids()
+        after = await pool.run(worker_jobs.crash_once, tmp_path / "crashed")
+        assert after != before
+        assert pool.lost == 1
+        assert await pool.pids() == [after]
+    finally:
+        await pool.close()
+
+
+async def test_a_job_that_kills_every_worker_is_lost_and_the_next_job_runs() -> None:
+    pool = _pool()
+    try:
+        with pytest.raises(WorkerLost):
+            await pool.run(os.abort)
+        assert pool.lost == 2
+        assert await pool.run(worker.pid) == (await pool.pids())[0]
+    finally:
+        await pool.close()
+
+
+async def test_memory_and_cpu_limits_stop_the_job_not_the_server() -> None:
+    pool = _pool(memory_mib=128)
+    try:
+        with pytest.raises(WorkerLost, match="memory"):
+            await pool.run(bytearray, 256 * MIB)
+        with pytest.raises(WorkerLost, match="died"):
+            await pool.run(worker_jobs.spin, 1)
+        assert pool.lost == 4
+        assert len(await pool.run(bytearray, 8 * MIB)) == 8 * MIB
+    finally:
+        await pool.close()
+
+
+async def test_a_worker_is_recycled_after_its_jobs() -> None:
+    pool = _pool(jobs=2)
+    try:
+        first = await pool.run(worker.pid)
+        assert await pool.run(worker.pid) == first
+        fresh = await pool.run(worker.pid)
+        assert fresh != first
+        assert pool.recycled == 1
+        assert pool.lost == 0
+    finally:
+        await pool.close()

@@ -1,0 +1,23 @@
+"""Jobs for the photo worker pool tests; they run inside worker processes (stdlib only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from server.evidence import worker
+
+
+def crash_once(marker: Path) -> int:
+    """Kill the worker the first time (leaving ``marker``); return the pid the second time."""
+    if not marker.exists():
+        marker.touch()
+        os.abort()
+    return os.getpid()
+
+
+def spin(cpu_seconds: int) -> None:
+    """Burn CPU inside a job window of ``cpu_seconds`` until the limit stops the worker."""
+    worker.job_window(cpu_seconds)
+    while True:
+        pass
