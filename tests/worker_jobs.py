@@ -21,3 +21,10 @@ def spin(cpu_seconds: int) -> None:
     worker.job_window(cpu_seconds)
     while True:
         pass
+
+
+def imported(module: str) -> bool:
+    """Whether ``module`` has been imported in this worker."""
+    import sys
+
+    return module in sys.modules

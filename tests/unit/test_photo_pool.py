@@ -57,6 +57,17 @@ async def test_memory_and_cpu_limits_stop_the_job_not_the_server() -> None:
         await pool.close()
 
 
+async def test_workers_load_neither_the_main_module_nor_the_app() -> None:
+    pool = _pool()
+    try:
+        # Under pytest the main module is pytest's script; under `schouw serve` the CLI.
+        assert not await pool.run(worker_jobs.imported, "_pytest")
+        assert not await pool.run(worker_jobs.imported, "server.app")
+        assert await pool.run(worker_jobs.imported, "PIL.Image")
+    finally:
+        await pool.close()
+
+
 async def test_a_worker_is_recycled_after_its_jobs() -> None:
     pool = _pool(jobs=2)
     try:
