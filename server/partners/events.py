@@ -111,7 +111,8 @@ SELECT ch.seq, ch.case_id,
     WHEN 'case' THEN CASE
       WHEN ch.seq = (SELECT MIN(f.seq) FROM changes f WHERE f.case_id = ch.case_id)
         THEN 'case-created'
-      WHEN cs.status = 'closed' AND cs.rev = ch.seq THEN 'case-closed'
+      WHEN EXISTS (SELECT 1 FROM cases cs
+        WHERE cs.id = ch.case_id AND cs.status = 'closed' AND cs.rev = ch.seq) THEN 'case-closed'
       ELSE 'case-updated' END
     WHEN 'release' THEN 'findings-released'
     WHEN 'intervention' THEN 'intervention-changed'
@@ -122,7 +123,6 @@ SELECT ch.seq, ch.case_id,
   END,
   ch.at
 FROM changes ch
-JOIN cases cs ON cs.id = ch.case_id
 LEFT JOIN checklists cl ON cl.id = ch.checklist_id AND cl.case_id = ch.case_id
 LEFT JOIN photos ph ON ch.kind = 'photo' AND ph.id = ch.entity_id
 WHERE ch.seq > :after AND ch.seq <= :upto

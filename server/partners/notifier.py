@@ -18,7 +18,7 @@ import sqlite3
 from datetime import timedelta
 from typing import Protocol
 
-import httpx
+import aiohttp
 
 from server.db import Database
 from server.lib.clock import iso, utc_now
@@ -79,16 +79,17 @@ class Notifier:
         self.db = db
         self.settings = settings
         self._tasks: list[asyncio.Task[None]] = []
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._wake = asyncio.Event()
 
     async def start(self) -> None:
         """Check the endpoints, then start tailing and delivering."""
         await self.db.read(lambda c: check_endpoints(c, self.settings))
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=TIMEOUT,
-            limits=httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=PARALLEL),
+        # aiohttp, not httpx: with 128 connections open httpx spent about 4 ms of CPU per
+        # request in its pool, aiohttp about 0.3 ms (docs/performance.md, partner section).
+        self._client = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=PARALLEL),
+            timeout=aiohttp.ClientTimeout(total=TIMEOUT),
         )
         self._tasks = [
             asyncio.create_task(self._tail_forever(), name="schouw-notify-tail"),
@@ -103,7 +104,7 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
 
     async def tail_once(self) -> int:
         """Move the cursor over new feed rows. Nothing is written when there are none or
@@ -138,12 +139,16 @@ class Notifier:
         )
         headers = sign(delivery.id, body, delivery.secrets, utc_now()).as_dict()
         try:
-            resp = await self._client.post(delivery.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            async with self._client.post(
+                delivery.url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
+                await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return False, None, f"{type(exc).__name__}: {exc}"
-        if 200 <= resp.status_code < 300:
-            return True, resp.status_code, None
-        return False, resp.status_code, f"HTTP {resp.status_code}"
+        if 200 <= status < 300:
+            return True, status, None
+        return False, status, f"HTTP {status}"
 
     async def deliver_once(self) -> int:
         """Send every due notification (up to a batch); store the outcomes; return how many."""
