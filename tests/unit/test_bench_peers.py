@@ -137,8 +137,18 @@ def results() -> dict[str, Any]:
     return {
         "comparisons": {"push_vs_pouchdb": row},
         "rss": {
-            "schouw": {"idle_mib": 63.0, "peak_mib": 161.0, "growth_mib": 98.0},
-            "tus-node": {"idle_mib": 58.0, "peak_mib": 110.0, "growth_mib": 52.0},
+            "schouw": {
+                "idle_mib": 63.0,
+                "peak_mib": 161.0,
+                "growth_mib": 98.0,
+                "growth_rss_mib": 120.0,
+            },
+            "tus-node": {
+                "idle_mib": 58.0,
+                "peak_mib": 110.0,
+                "growth_mib": 52.0,
+                "growth_rss_mib": 53.0,
+            },
             "met": False,
         },
         "date": "2026-12-07 07:10 UTC",
@@ -163,7 +173,7 @@ def test_table_has_the_measured_rows_with_targets_and_verdicts() -> None:
     assert "`_bulk_docs`" in push
     assert "| 2.00x (1.50-3.00) | 0.50 (0.25-1.00) | 200 ops/s | 100 ops/s | 0.50-2.50 |" in push
     assert push.endswith("| >= 3.5x (CPU <= 0.29) | **missed** |")
-    assert "+98 MiB vs +52 MiB" in lines[3]
+    assert "+98 MiB vs +52 MiB (RSS +120 vs +53)" in lines[3]
     assert lines[3].endswith("| Schouw <= 64 MB (61 MiB) | **missed** |")
 
 
@@ -208,3 +218,16 @@ def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixtur
         peers.parse_args(argv)
     assert exit_.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_kib_field_reads_status_and_smaps_rollup_lines() -> None:
+    status = "Name:\tpython\nVmHWM:\t  90000 kB\nVmRSS:\t   81234 kB\n"
+    rollup = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:  81234 kB\nPss:  40321 kB\n"
+    assert peers.kib_field(status, "VmRSS") == 81234
+    assert peers.kib_field(rollup, "Pss") == 40321
+    assert peers.kib_field(rollup, "Pss_Anon") == 0  # absent: nothing counted
+
+
+def test_tree_memory_of_this_process_has_pss_at_most_rss() -> None:
+    memory = peers.tree_memory_mib(os.getpid())
+    assert 0 < memory["pss"] <= memory["rss"]
