@@ -67,7 +67,7 @@ bench: $(DEV_STAMP) ## Run the benchmarks; results in bench/results/ and docs/pe
 	$(BIN)/python -m bench.run_all
 
 bench-peers: $(DEV_STAMP) ## Schouw vs PouchDB Server and @tus/server (npm ci into bench/.peers/; needs Node)
-	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/peers.py $(PEERS_ARGS)
 
 clean: ## Remove the venv, node_modules and caches (keeps ./var)
 	rm -rf $(VENV) pwa/node_modules tools/spectral/node_modules bench/.peers .pytest_cache .mypy_cache .ruff_cache
