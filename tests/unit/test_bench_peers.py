@@ -6,6 +6,7 @@ their verdicts, the ratio table and the docs section it writes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -231,3 +232,15 @@ def test_kib_field_reads_status_and_smaps_rollup_lines() -> None:
 def test_tree_memory_of_this_process_has_pss_at_most_rss() -> None:
     memory = peers.tree_memory_mib(os.getpid())
     assert 0 < memory["pss"] <= memory["rss"]
+
+
+def test_a_push_batch_becomes_bulk_docs_with_one_new_document_per_op() -> None:
+    from bench import sync
+
+    batch = sync.make_batch("device-1", "checklist-1", seq0=11, n=5)
+    ops = json.loads(batch)["ops"]
+    docs = json.loads(sync.couch_docs(batch))["docs"]
+    assert [d["_id"] for d in docs] == [op["op_id"] for op in ops]
+    assert all(d["device_id"] == "device-1" for d in docs)
+    assert [d["seq"] for d in docs] == [11, 12, 13, 14, 15]
+    assert {d["op"] for d in docs} == {"set_answer", "add_note"}
