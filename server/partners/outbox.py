@@ -68,15 +68,8 @@ def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
             per_agency[sub.agency_id] = coalesce(
                 agency_events(conn, sub.agency_id, after, position)
             )
-        for entry in per_agency[sub.agency_id]:
-            _fold(
-                conn,
-                sub.client_id,
-                entry.case_id,
-                list(entry.types),
-                entry.seq,
-                coalesce_ms,
-            )
+        if per_agency[sub.agency_id]:
+            _fold(conn, sub.client_id, per_agency[sub.agency_id], coalesce_ms)
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('notify_seq', ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -85,51 +78,58 @@ def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
     return position - after
 
 
-def _fold(  # noqa: PLR0917 (one call site, all positions distinct)
-    conn: sqlite3.Connection,
-    client_id: str,
-    case_id: str,
-    types: list[str],
-    seq: int,
-    coalesce_ms: int,
+def _fold(
+    conn: sqlite3.Connection, client_id: str, entries: list[Coalesced], coalesce_ms: int
 ) -> None:
-    """Fold into the case's notification still waiting out its coalescing window, or queue a
-    new one no sooner than the window after the previous one. A notification already due
-    may be in flight, so nothing is folded into it."""
-    pending = conn.execute(
-        "SELECT id, types FROM notification_outbox WHERE client_id = ? AND case_id = ?"
-        " AND state = 'pending' AND attempts = 0 AND due_at > ?"
-        " ORDER BY created_at DESC LIMIT 1",
-        (client_id, case_id, now_iso()),
-    ).fetchone()
-    if pending is not None:
-        merged = list(msgspec.json.decode(pending["types"]))
-        merged += [t for t in types if t not in merged]
+    """Per case of ``entries`` (one each): fold into the case's notification still waiting
+    out its coalescing window, or queue a new one no sooner than the window after the
+    previous one. A notification already due may be in flight, so nothing is folded into it.
+    Two queries and two batched writes per client, whatever the number of cases."""
+    cases = msgspec.json.encode([e.case_id for e in entries]).decode()
+    pending: dict[str, tuple[str, str]] = {}
+    for row in conn.execute(
+        "SELECT case_id, id, types FROM notification_outbox WHERE client_id = ?"
+        " AND case_id IN (SELECT value FROM json_each(?)) AND state = 'pending'"
+        " AND attempts = 0 AND due_at > ? ORDER BY created_at",
+        (client_id, cases, now_iso()),
+    ):
+        pending[row[0]] = (row[1], row[2])  # the newest one per case wins
+    last: dict[str, str] = dict(
         conn.execute(
-            "UPDATE notification_outbox SET types = ?, seq = ? WHERE id = ?",
-            (msgspec.json.encode(merged).decode(), seq, pending["id"]),
-        )
-        return
-    last = conn.execute(
-        "SELECT MAX(created_at) FROM notification_outbox WHERE client_id = ? AND case_id = ?",
-        (client_id, case_id),
-    ).fetchone()[0]
+            "SELECT case_id, MAX(created_at) FROM notification_outbox WHERE client_id = ?"
+            " AND case_id IN (SELECT value FROM json_each(?)) GROUP BY case_id",
+            (client_id, cases),
+        ).fetchall()
+    )
     created = utc_now()
-    due = created
-    if last is not None:
-        due = max(created, parse_iso(last) + timedelta(milliseconds=coalesce_ms))
-    conn.execute(
+    window = timedelta(milliseconds=coalesce_ms)
+    updates: list[tuple[str, int, str]] = []
+    inserts: list[tuple[str, str, str, str, int, str, str]] = []
+    for entry in entries:
+        found = pending.get(entry.case_id)
+        if found is not None:
+            merged = list(msgspec.json.decode(found[1]))
+            merged += [t for t in entry.types if t not in merged]
+            updates.append((msgspec.json.encode(merged).decode(), entry.seq, found[0]))
+            continue
+        previous = last.get(entry.case_id)
+        due = created if previous is None else max(created, parse_iso(previous) + window)
+        inserts.append(
+            (
+                uuid7(),
+                client_id,
+                entry.case_id,
+                msgspec.json.encode(list(entry.types)).decode(),
+                entry.seq,
+                iso(created),
+                iso(due),
+            )
+        )
+    conn.executemany("UPDATE notification_outbox SET types = ?, seq = ? WHERE id = ?", updates)
+    conn.executemany(
         "INSERT INTO notification_outbox (id, client_id, case_id, types, seq, created_at,"
         " due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            uuid7(),
-            client_id,
-            case_id,
-            msgspec.json.encode(types).decode(),
-            seq,
-            iso(created),
-            iso(due),
-        ),
+        inserts,
     )
 
 
