@@ -11,7 +11,7 @@ import pytest
 
 from server.admin.common import write as cli_write
 from server.db import Database
-from server.db.database import open_sync
+from server.db.database import WAL_SIZE_LIMIT, open_sync
 from server.db.migrate import available
 from server.lib.errors import Conflict
 
@@ -68,6 +68,32 @@ async def test_readers_are_read_only_and_pragmas_are_set(tmp_path: Path) -> None
             )
         )
         assert pragmas == ("wal", 2, 1)  # WAL, synchronous=FULL, foreign keys enforced
+    finally:
+        await db.close()
+
+
+async def test_a_checkpoint_lets_the_log_start_over_and_keeps_every_commit(
+    tmp_path: Path,
+) -> None:
+    wal = tmp_path / "t.db-wal"
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        for batch in range(20):
+            await asyncio.gather(*(db.write(_insert(f"a{batch}-{i}")) for i in range(10)))
+        grown = wal.stat().st_size
+        await db.write(_insert("nog een"))
+        assert wal.stat().st_size > grown  # without a checkpoint every commit appends
+        grown = wal.stat().st_size
+        await db._checkpoint_once()
+        for batch in range(10):
+            await asyncio.gather(*(db.write(_insert(f"b{batch}-{i}")) for i in range(10)))
+        # The log started over: these commits overwrote it from the start instead of
+        # appending (the file does not shrink below journal_size_limit).
+        assert wal.stat().st_size == grown
+        limit = await db.write(lambda c: c.execute("PRAGMA journal_size_limit").fetchone()[0])
+        assert limit == WAL_SIZE_LIMIT
+        count = await db.read(lambda c: c.execute("SELECT count(*) FROM agencies").fetchone()[0])
+        assert count == 301
     finally:
         await db.close()
 
