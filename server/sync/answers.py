@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,21 +76,19 @@ def _candidate(
 def _record_conflict(
     conn: sqlite3.Connection,
     write: Write,
-    current: sqlite3.Row,
+    current: _Field,
     new_rev: int,
     change: ChangeRecorder,
 ) -> str:
-    row = conn.execute(
-        "SELECT client_time FROM ops WHERE op_id = ?", (current["op_id"],)
-    ).fetchone()
+    row = conn.execute("SELECT client_time FROM ops WHERE op_id = ?", (current.op_id,)).fetchone()
     old = _candidate(
-        current["value"].encode(),
-        op_id=current["op_id"],
-        author_id=current["author_id"],
-        device_id=current["device_id"],
+        current.value,
+        op_id=current.op_id,
+        author_id=current.author_id,
+        device_id=current.device_id,
         client_time=row[0] if row is not None else None,
-        rev=current["rev"],
-        overwrote=current["overwrote"].encode() if current["overwrote"] is not None else None,
+        rev=current.rev,
+        overwrote=current.overwrote,
     )
     new = _candidate(
         write.value,
@@ -98,7 +97,7 @@ def _record_conflict(
         device_id=write.device_id,
         client_time=write.client_time,
         rev=new_rev,
-        overwrote=current["value"].encode(),
+        overwrote=current.value,
     )
     open_row = conn.execute(
         "SELECT id, candidates FROM conflicts WHERE checklist_id = ? AND item_key = ?"
@@ -138,7 +137,134 @@ def _record_conflict(
     return conflict_id
 
 
-def _existing(current: sqlite3.Row | None, outcome: Outcome) -> sqlite3.Row:
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A field's current write as the answers table holds it (or will, once flushed)."""
+
+    value: bytes  # canonical JSON
+    rev: int
+    op_id: str
+    author_id: str
+    device_id: str | None
+    seq: int | None
+    overwrote: bytes | None  # None: unknown (written before the value was kept)
+
+
+_UPSERT = (
+    "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id, device_id,"
+    " seq, amended, updated_at, overwrote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'null')"
+    " ON CONFLICT (checklist_id, item_key) DO UPDATE SET value = excluded.value,"
+    " overwrote = answers.value,"
+    " rev = excluded.rev, op_id = excluded.op_id, author_id = excluded.author_id,"
+    " device_id = excluded.device_id, seq = excluded.seq,"
+    " amended = max(answers.amended, excluded.amended), updated_at = excluded.updated_at"
+)
+_CHUNK = 400  # fields per read (two parameters each)
+
+
+class AnswerWrites:
+    """The answer writes of one write unit: decide per push, write per push.
+
+    :meth:`load` reads the current write of every field the unit is about to touch in one
+    query; :meth:`store` decides each write with the merge rule (:func:`decide`) against
+    that state in memory and keeps it up to date; :meth:`flush` writes the decided answers
+    with one ``executemany``, in the order they were decided (so ``overwrote`` and
+    ``amended`` come out as if each had been written on its own). Conflict records are
+    written as they arise: they are rare and nothing in the unit reads them back.
+
+    Valid while the unit writes answers only through this object; call :meth:`flush`
+    before anything reads the answers table.
+    """
+
+    def __init__(self, change: ChangeRecorder = record_change) -> None:
+        self.change = change
+        self._fields: dict[tuple[str, str], _Field | None] = {}
+        self._rows: list[tuple[Any, ...]] = []
+
+    def load(self, conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the current writes of the ``(checklist_id, item_key)`` fields not known yet."""
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._fields]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            for key in chunk:
+                self._fields[key] = None
+            values = ", ".join(["(?, ?)"] * len(chunk))
+            for row in conn.execute(
+                "SELECT a.checklist_id, a.item_key, a.value, a.rev, a.op_id, a.author_id,"
+                f" a.device_id, a.seq, a.overwrote FROM (VALUES {values}) AS k"
+                " JOIN answers a ON a.checklist_id = k.column1 AND a.item_key = k.column2",
+                [part for key in chunk for part in key],
+            ):
+                self._fields[(row[0], row[1])] = _Field(
+                    row[2].encode(),
+                    row[3],
+                    row[4],
+                    row[5],
+                    row[6],
+                    row[7],
+                    row[8].encode() if row[8] is not None else None,
+                )
+
+    def store(self, conn: sqlite3.Connection, write: Write) -> WriteResult:
+        """Merge one write (merge rule), recording a conflict if needed; the answer row is
+        written at :meth:`flush`."""
+        key = (write.checklist_id, write.item_key)
+        if key not in self._fields:
+            self.load(conn, [key])
+        current = self._fields[key]
+        seen = (
+            None
+            if current is None
+            else CurrentWrite(current.value, current.rev, current.device_id, current.seq)
+        )
+        outcome = decide(seen, write.value, write.base_rev, write.device_id, write.seq)
+        if outcome is Outcome.CONVERGED:
+            return WriteResult(outcome, _existing(current, outcome).rev)
+        rev = self.change(
+            conn,
+            "answer",
+            f"{write.checklist_id}/{write.item_key}",
+            case_id=write.case_id,
+            checklist_id=write.checklist_id,
+        )
+        self._rows.append(
+            (
+                write.checklist_id,
+                write.item_key,
+                write.value.decode(),
+                rev,
+                write.op_id,
+                write.author_id,
+                write.device_id,
+                write.seq,
+                int(write.amended),
+                write.now,
+            )
+        )
+        self._fields[key] = _Field(
+            write.value,
+            rev,
+            write.op_id,
+            write.author_id,
+            write.device_id,
+            write.seq,
+            current.value if current is not None else b"null",
+        )
+        if outcome is Outcome.CONFLICT:
+            existing = _existing(current, outcome)
+            return WriteResult(
+                outcome, rev, _record_conflict(conn, write, existing, rev, self.change)
+            )
+        return WriteResult(outcome, rev)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        """Write the decided answers (one ``executemany``)."""
+        if self._rows:
+            conn.executemany(_UPSERT, self._rows)
+            self._rows.clear()
+
+
+def _existing(current: _Field | None, outcome: Outcome) -> _Field:
     """The field's current write; the merge rule converges or conflicts only with one."""
     if current is None:
         raise RuntimeError(f"merge outcome {outcome.name} for a field that has no write yet")
@@ -149,51 +275,10 @@ def store_answer(
     conn: sqlite3.Connection, write: Write, change: ChangeRecorder = record_change
 ) -> WriteResult:
     """Merge one write into the answers table (merge rule), recording a conflict if needed."""
-    current = conn.execute(
-        "SELECT value, rev, op_id, author_id, device_id, seq, overwrote FROM answers"
-        " WHERE checklist_id = ? AND item_key = ?",
-        (write.checklist_id, write.item_key),
-    ).fetchone()
-    seen = (
-        None
-        if current is None
-        else CurrentWrite(current[0].encode(), current[1], current[4], current[5])
-    )
-    outcome = decide(seen, write.value, write.base_rev, write.device_id, write.seq)
-    if outcome is Outcome.CONVERGED:
-        return WriteResult(outcome, _existing(current, outcome)[1])
-    rev = change(
-        conn,
-        "answer",
-        f"{write.checklist_id}/{write.item_key}",
-        case_id=write.case_id,
-        checklist_id=write.checklist_id,
-    )
-    conn.execute(
-        "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id, device_id,"
-        " seq, amended, updated_at, overwrote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'null')"
-        " ON CONFLICT (checklist_id, item_key) DO UPDATE SET value = excluded.value,"
-        " overwrote = answers.value,"
-        " rev = excluded.rev, op_id = excluded.op_id, author_id = excluded.author_id,"
-        " device_id = excluded.device_id, seq = excluded.seq,"
-        " amended = max(answers.amended, excluded.amended), updated_at = excluded.updated_at",
-        (
-            write.checklist_id,
-            write.item_key,
-            write.value.decode(),
-            rev,
-            write.op_id,
-            write.author_id,
-            write.device_id,
-            write.seq,
-            int(write.amended),
-            write.now,
-        ),
-    )
-    if outcome is Outcome.CONFLICT:
-        existing = _existing(current, outcome)
-        return WriteResult(outcome, rev, _record_conflict(conn, write, existing, rev, change))
-    return WriteResult(outcome, rev)
+    writes = AnswerWrites(change)
+    result = writes.store(conn, write)
+    writes.flush(conn)
+    return result
 
 
 def checked_value(info: ChecklistInfo, item_key: str, value: AnswerValue) -> bytes:
@@ -221,21 +306,20 @@ def apply_answer(
             "Deze checklist is nog niet ingediend; gebruik set_answer.", slug="checklist-open"
         )
     value = checked_value(info, op.item_key, op.value)
-    return store_answer(
-        conn,
-        Write(
-            checklist_id=info.id,
-            case_id=info.case_id,
-            item_key=op.item_key,
-            value=value,
-            op_id=op.op_id,
-            author_id=ctx.user_id,
-            device_id=ctx.device_id,
-            seq=op.seq,
-            client_time=op.client_time,
-            base_rev=op.base_rev,
-            amended=amend,
-            now=ctx.now,
-        ),
-        ctx.change,
+    write = Write(
+        checklist_id=info.id,
+        case_id=info.case_id,
+        item_key=op.item_key,
+        value=value,
+        op_id=op.op_id,
+        author_id=ctx.user_id,
+        device_id=ctx.device_id,
+        seq=op.seq,
+        client_time=op.client_time,
+        base_rev=op.base_rev,
+        amended=amend,
+        now=ctx.now,
     )
+    if ctx.answers is None:
+        return store_answer(conn, write, ctx.change)
+    return ctx.answers.store(conn, write)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
@@ -11,6 +12,10 @@ from server.cases.visibility import ChecklistScope, attached_visible, may_write,
 from server.db.feed import ChangeRecorder, record_change
 from server.lib.errors import Conflict, Forbidden, NotFound
 from server.sync.templates import CachedTemplate, template_by_hash
+
+if TYPE_CHECKING:
+    from server.sync.answers import AnswerWrites
+    from server.sync.field_ops import NoteWrites
 
 NOT_FOUND = "Deze checklist bestaat niet of u hebt er geen toegang toe."
 
@@ -31,15 +36,22 @@ class ChecklistInfo:
 
 @dataclass(slots=True)
 class PushContext:
-    """The caller and the per-push caches (checklists, assignments, blobs)."""
+    """The caller and the per-push caches (checklists, assignments, blobs).
+
+    A push also batches its answer and note writes (``answers``, ``notes``: decided per op,
+    written per push); without them each write goes to the database at once.
+    """
 
     principal: Principal
     device_id: str | None
     epoch: int
     now: str
     change: ChangeRecorder = record_change
+    answers: AnswerWrites | None = None
+    notes: NoteWrites | None = None
     missing_blobs: list[str] = field(default_factory=list)
     _checklists: dict[str, ChecklistInfo] = field(default_factory=dict)
+    _writable: set[str] = field(default_factory=set)
     _inspectors: dict[str, frozenset[str]] = field(default_factory=dict)
     _blobs: dict[str, tuple[int, int] | None] = field(default_factory=dict)
 
@@ -79,6 +91,7 @@ class PushContext:
     def forget(self, checklist_id: str) -> None:
         """Drop a cached checklist after its row changed."""
         self._checklists.pop(checklist_id, None)
+        self._writable.discard(checklist_id)
 
     def inspectors(self, conn: sqlite3.Connection, inspection_id: str) -> frozenset[str]:
         """The users assigned to an inspection (cached for the rest of the push)."""
@@ -101,12 +114,18 @@ class PushContext:
         if info is None:
             raise NotFound(NOT_FOUND, slug="checklist-not-found")
         principal = self.principal
-        target = ChecklistScope(
-            checklist_id=info.id,
-            agency_id=info.agency_id,
-            inspectors=self.inspectors(conn, info.inspection_id),
-        )
-        if may_write(reader_of(principal), target):
+        if checklist_id in self._writable:  # may_write already said yes in this push
+            allowed = True
+        else:
+            target = ChecklistScope(
+                checklist_id=info.id,
+                agency_id=info.agency_id,
+                inspectors=self.inspectors(conn, info.inspection_id),
+            )
+            allowed = may_write(reader_of(principal), target)
+            if allowed:
+                self._writable.add(checklist_id)
+        if allowed:
             if info.case_closed:
                 raise Conflict(
                     "Deze zaak is gesloten: wijzigingen worden niet meer aangenomen. Neem "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -21,16 +23,59 @@ def _check_item(info: ChecklistInfo, item_key: str | None) -> None:
         raise Unprocessable(message, slug="unknown-item", errors=[FieldError("item_key", message)])
 
 
+_NOTE_INSERT = (
+    "INSERT INTO notes (id, checklist_id, item_key, text, author_id, device_id, op_id,"
+    " client_time, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class NoteWrites:
+    """The notes of one write unit: which ids are taken is read in one query (:meth:`load`),
+    the new notes are inserted with one ``executemany`` (:meth:`flush`)."""
+
+    def __init__(self) -> None:
+        self._checked: set[str] = set()
+        self._taken: set[str] = set()
+        self._rows: list[tuple[Any, ...]] = []
+
+    def load(self, conn: sqlite3.Connection, note_ids: Iterable[str]) -> None:
+        """Find out which of ``note_ids`` exist already."""
+        wanted = [i for i in dict.fromkeys(note_ids) if i not in self._checked]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self._checked.update(chunk)
+            marks = ",".join("?" * len(chunk))
+            self._taken.update(
+                row[0] for row in conn.execute(f"SELECT id FROM notes WHERE id IN ({marks})", chunk)
+            )
+
+    def taken(self, conn: sqlite3.Connection, note_id: str) -> bool:
+        """True when a note with this id exists (or is about to be written)."""
+        if note_id not in self._checked:
+            self.load(conn, [note_id])
+        return note_id in self._taken
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        """A new note row (inserted at :meth:`flush`)."""
+        self._taken.add(row[0])
+        self._rows.append(row)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        """Insert the new notes."""
+        if self._rows:
+            conn.executemany(_NOTE_INSERT, self._rows)
+            self._rows.clear()
+
+
 def add_note(conn: sqlite3.Connection, ctx: PushContext, op: AddNote) -> WriteResult:
     """Append a note (never conflicts)."""
     info = ctx.writable(conn, op.checklist_id)
     _check_item(info, op.item_key)
-    if conn.execute("SELECT 1 FROM notes WHERE id = ?", (op.note_id,)).fetchone():
+    notes = ctx.notes if ctx.notes is not None else NoteWrites()
+    if notes.taken(conn, op.note_id):
         raise id_taken("notitie")
     rev = ctx.change(conn, "note", op.note_id, case_id=info.case_id, checklist_id=info.id)
-    conn.execute(
-        "INSERT INTO notes (id, checklist_id, item_key, text, author_id, device_id, op_id,"
-        " client_time, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    notes.add(
         (
             op.note_id,
             info.id,
@@ -42,8 +87,10 @@ def add_note(conn: sqlite3.Connection, ctx: PushContext, op: AddNote) -> WriteRe
             op.client_time,
             ctx.now,
             rev,
-        ),
+        )
     )
+    if ctx.notes is None:
+        notes.flush(conn)
     return WriteResult(Outcome.WRITE, rev)
 
 

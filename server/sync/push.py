@@ -19,12 +19,18 @@ from server.lib.errors import (
     Problem,
 )
 from server.lib.ids import uuid7
-from server.sync.answers import WriteResult, apply_answer
+from server.sync.answers import AnswerWrites, WriteResult, apply_answer
 from server.sync.client_state import decode_client_state, store_client_state
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
 from server.sync.envelope import RawOp, decode_op, same_op
-from server.sync.field_ops import add_note, attach_photo, submit_checklist, withdraw_photo
+from server.sync.field_ops import (
+    NoteWrites,
+    add_note,
+    attach_photo,
+    submit_checklist,
+    withdraw_photo,
+)
 from server.sync.merge import Outcome
 from server.sync.progress import refresh_progress
 from server.sync.protocol import (
@@ -54,6 +60,9 @@ HANDLERS: dict[type[Any], Handler] = {
     CreateCase: create_case,
     SubmitChecklist: submit_checklist,
 }
+BATCHED = (SetAnswer, AmendAnswer, AddNote)
+"""Ops whose writes wait in the push's batches (:class:`AnswerWrites`, :class:`NoteWrites`);
+any other op first flushes them, since it may read what they write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +147,16 @@ class PushUnit:
             store_client_state(conn, self.device_id, self.client_state, now)
         if int(device[3]) < epoch:
             return self._first_after_restore(conn, int(device[2]), epoch, now)
-        ctx = PushContext(principal, self.device_id, epoch, now, change=ChangeBuffer(now))
+        buffer = ChangeBuffer(now)
+        ctx = PushContext(
+            principal,
+            self.device_id,
+            epoch,
+            now,
+            change=buffer,
+            answers=AnswerWrites(buffer),
+            notes=NoteWrites(),
+        )
         return self._run(conn, ctx, int(device[2]))
 
     def _first_after_restore(
@@ -227,14 +245,52 @@ class PushUnit:
                 )
         return by_seq, by_id
 
+    def _decode_all(
+        self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int, held: dict[int, _Prior]
+    ) -> list[Op | DomainError | None]:
+        """Decode every op the server does not hold yet (None for those it holds), and read
+        what the batched ops need in one query each: the current writes of the fields they
+        answer, and which of their note ids are taken."""
+        decoded: list[Op | DomainError | None] = []
+        fields: list[tuple[str, str]] = []
+        note_ids: list[str] = []
+        for op in self.ops:
+            if op.seq <= last_seq and op.seq in held:
+                decoded.append(None)
+                continue
+            try:
+                typed = decode_op(op.raw)
+            except DomainError as exc:
+                decoded.append(exc)
+                continue
+            decoded.append(typed)
+            if isinstance(typed, SetAnswer | AmendAnswer):
+                fields.append((typed.checklist_id, typed.item_key))
+            elif isinstance(typed, AddNote):
+                note_ids.append(typed.note_id)
+        if fields and ctx.answers is not None:
+            ctx.answers.load(conn, fields)
+        if note_ids and ctx.notes is not None:
+            ctx.notes.load(conn, note_ids)
+        return decoded
+
+    @staticmethod
+    def _flush(conn: sqlite3.Connection, ctx: PushContext) -> None:
+        """Write the batched answers and notes."""
+        if ctx.answers is not None:
+            ctx.answers.flush(conn)
+        if ctx.notes is not None:
+            ctx.notes.flush(conn)
+
     def _run(self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int) -> PushResponse:
         by_seq, by_id = self._priors(conn, last_seq)
         last_seq = self._declared_gap(conn, ctx, last_seq)
+        decoded = self._decode_all(conn, ctx, last_seq, by_seq)
         results: list[OpResult] = []
         rows: list[tuple[Any, ...]] = []
         expected: int | None = None
         counts = {"applied": 0, "conflict": 0, "rejected": 0, "duplicate": 0}
-        for op in self.ops:
+        for op, typed in zip(self.ops, decoded, strict=True):
             prior = by_seq.get(op.seq) if op.seq <= last_seq else None
             if prior is not None:
                 if prior.digest != op.digest:
@@ -258,7 +314,7 @@ class PushUnit:
             # its op (inside a declared gap). The device still holds it: apply it, never
             # refuse it as unknown.
             last_seq = max(last_seq, op.seq)
-            result, row = self._apply(conn, ctx, op, by_id)
+            result, row = self._apply(conn, ctx, op, typed, by_id)
             if row is not None:
                 rows.append(row)
                 prior = _Prior(row[0], ctx.user_id, op.digest, row[7], row[8].encode(), op.raw)
@@ -267,6 +323,7 @@ class PushUnit:
             counts[result.status] += 1
             results.append(result)
         buffer = _buffer(ctx)
+        self._flush(conn, ctx)
         refresh_progress(conn, self.touched, buffer)
         buffer.flush(conn)
         if rows:
@@ -300,11 +357,15 @@ class PushUnit:
             epoch=ctx.epoch,
         )
 
-    @staticmethod
-    def _dispatch(conn: sqlite3.Connection, ctx: PushContext, op: Op) -> WriteResult:
+    @classmethod
+    def _dispatch(cls, conn: sqlite3.Connection, ctx: PushContext, op: Op) -> WriteResult:
         """Run the op's handler. Handlers check everything before writing; only
         ``create_case`` writes several tables that constraints could still refuse, so it
-        alone gets a savepoint (they cost a few microseconds per op)."""
+        alone gets a savepoint (they cost a few microseconds per op). Batched writes are
+        flushed before any other op."""
+        if isinstance(op, BATCHED):
+            return HANDLERS[type(op)](conn, ctx, op)
+        cls._flush(conn, ctx)
         if not isinstance(op, CreateCase):
             return HANDLERS[type(op)](conn, ctx, op)
         buffer = _buffer(ctx)
@@ -332,7 +393,12 @@ class PushUnit:
             self.touched.add(checklist_id)
 
     def _apply(
-        self, conn: sqlite3.Connection, ctx: PushContext, op: RawOp, by_id: dict[str, _Prior]
+        self,
+        conn: sqlite3.Connection,
+        ctx: PushContext,
+        op: RawOp,
+        typed: Op | DomainError | None,
+        by_id: dict[str, _Prior],
     ) -> tuple[OpResult, tuple[Any, ...] | None]:
         """Decode and apply one op in its own savepoint; return its result and ops row."""
         op_id, kind, client_time = op.op_id, op.kind, op.client_time
@@ -346,7 +412,9 @@ class PushUnit:
                 return _result_of(op.seq, prior), None
         stored_id = op_id if op_id is not None and op_id not in by_id else uuid7()
         try:
-            decoded = decode_op(op.raw)
+            decoded = typed if typed is not None else decode_op(op.raw)
+            if isinstance(decoded, DomainError):
+                raise decoded
             if op_id in by_id:
                 if by_id[op_id].user_id == ctx.user_id:
                     raise Conflict(
