@@ -106,7 +106,8 @@ def _photo_states(photos: list[sqlite3.Row]) -> PhotoStates:
 
 @dataclass
 class _Templates:
-    """Templates and their sensitivities, loaded once per request."""
+    """Templates and their sensitivities, looked up once per request; decoded once per
+    process (a published version never changes: the cache is keyed on its body's hash)."""
 
     conn: sqlite3.Connection
     cache: dict[tuple[str, int], tuple[Template, dict[str, str]]]
@@ -114,11 +115,26 @@ class _Templates:
     def get(self, slug: str, version: int) -> tuple[Template, dict[str, str]]:
         key = (slug, version)
         if key not in self.cache:
-            template = get_template(self.conn, slug, version)
-            if template is None:  # guarded by the checklists' foreign key
+            row = self.conn.execute(
+                "SELECT body_sha256 FROM templates WHERE slug = ? AND version = ?", key
+            ).fetchone()
+            if row is None:  # guarded by the checklists' foreign key
                 raise LookupError(f"template {slug}@{version} missing")
-            self.cache[key] = (template, {i.key: i.sensitivity for i in template.items()})
+            decoded = _DECODED.get((slug, version, row[0]))
+            if decoded is None:
+                template = get_template(self.conn, slug, version)
+                if template is None:
+                    raise LookupError(f"template {slug}@{version} missing")
+                decoded = (template, {i.key: i.sensitivity for i in template.items()})
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[(slug, version, row[0])] = decoded
+            self.cache[key] = decoded
         return self.cache[key]
+
+
+_DECODED: dict[tuple[str, int, str], tuple[Template, dict[str, str]]] = {}
+_DECODED_MAX = 256
 
 
 def _grouped(rows: list[sqlite3.Row], key: str) -> dict[str, list[sqlite3.Row]]:
@@ -255,9 +271,14 @@ def _checklist_view(
     )
 
 
-def case_view(conn: sqlite3.Connection, reader: Reader, case_id: str) -> CaseView | None:
-    """The case as ``reader`` may see it, or None when the reader is not on it (404)."""
-    scope = load_case_scope(conn, case_id)
+def case_view(
+    conn: sqlite3.Connection, reader: Reader, case_id: str, scope: CaseScope | None = None
+) -> CaseView | None:
+    """The case as ``reader`` may see it, or None when the reader is not on it (404).
+
+    ``scope``: the case's scope when the caller loaded it already (same transaction)."""
+    if scope is None:
+        scope = load_case_scope(conn, case_id)
     if scope is None or not on_case(reader, scope):
         return None
     case = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()

@@ -24,6 +24,10 @@ Mapping of change kinds:
 others             no event (notes, comments and conflicts are not in the summary; grants,
                    evictions, templates and signals concern no partner)
 =================  =========================================================================
+
+When an agency stops taking part in a case, its clients get one ``case-access-withdrawn``
+event for it (:func:`departures`, from ``case_departures``, which a trigger fills whenever a
+``case_agencies`` row goes): no content, only the case id, so the partner drops its copy.
 """
 
 from __future__ import annotations
@@ -164,6 +168,37 @@ def events_for(
             events = agency_events(conn, reader.agency_id, after, upto)
             by_agency[reader.agency_id] = [e for e in events if e.seq in wanted]
     return [by_agency[r.agency_id] for r in readers]
+
+
+WITHDRAWN = "case-access-withdrawn"
+
+DEPARTURES_SQL = f"""
+SELECT d.id, d.case_id, d.at, NOT {partner_on_case_sql("d.case_id")}
+FROM case_departures d
+WHERE d.agency_id = :{PARTNER_AGENCY} AND d.id > :after
+ORDER BY d.id LIMIT :limit
+"""
+
+
+def departures(
+    conn: sqlite3.Connection, agency_id: str, after: int, limit: int
+) -> tuple[list[Event], int]:
+    """The ``case-access-withdrawn`` events of ``agency_id`` after departure ``after`` (at
+    most ``limit`` departures looked at) and the last departure looked at. A departure from
+    a case the agency takes part in again (it rejoined) yields no event."""
+    rows = conn.execute(
+        DEPARTURES_SQL, {PARTNER_AGENCY: agency_id, "after": after, "limit": limit}
+    ).fetchall()
+    position = int(rows[-1][0]) if rows else after
+    return [Event(0, r[1], WITHDRAWN, r[2]) for r in rows if r[3]], position
+
+
+def last_departure(conn: sqlite3.Connection, agency_id: str) -> int:
+    """The newest departure position of ``agency_id``."""
+    row = conn.execute(
+        "SELECT MAX(id) FROM case_departures WHERE agency_id = ?", (agency_id,)
+    ).fetchone()
+    return int(row[0] or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """``GET /changes``: the change feed of one partner client, paged with an opaque cursor.
 
-The cursor carries the database epoch and a change-feed position. After a restore the epoch
-is new and an old cursor answers 410 Gone: the partner reads again from the start.
+The cursor carries the database epoch, a change-feed position and a position among the
+agencies' departures from cases (``case-access-withdrawn``). After a restore the epoch is new
+and an old cursor answers 410 Gone: the partner reads again from the start.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import msgspec
 from server.db.feed import current_epoch
 from server.lib.errors import BadRequest, Gone
 from server.partners.cursor import decode_cursor, encode_cursor
-from server.partners.events import agency_events, coalesce, last_seq, page_end
+from server.partners.events import (
+    agency_events,
+    coalesce,
+    departures,
+    last_departure,
+    last_seq,
+    page_end,
+)
 from server.partners.schemas import ChangeEvent, ChangePage
 from server.partners.summary import case_link
 
@@ -28,15 +36,16 @@ MAX_SEQ = 1 << 62
 
 
 class FeedCursor(msgspec.Struct, array_like=True):
-    """Where a client's feed reading stands."""
+    """Where a client's feed reading stands (cursors of API 1.0 lack ``left``: 0)."""
 
     epoch: int
     seq: int
+    left: int = 0
 
 
 def start_cursor(conn: sqlite3.Connection) -> FeedCursor:
     """A cursor at the start of the feed in the current epoch."""
-    return FeedCursor(current_epoch(conn), 0)
+    return FeedCursor(current_epoch(conn), 0, 0)
 
 
 def parse_feed_cursor(conn: sqlite3.Connection, text: str | None) -> FeedCursor:
@@ -44,7 +53,7 @@ def parse_feed_cursor(conn: sqlite3.Connection, text: str | None) -> FeedCursor:
     if not text:
         return start_cursor(conn)
     cursor = decode_cursor(text, FeedCursor)
-    if not 0 <= cursor.seq < MAX_SEQ:
+    if not (0 <= cursor.seq < MAX_SEQ and 0 <= cursor.left < MAX_SEQ):
         raise BadRequest(
             "De cursor is onleesbaar. Gebruik de cursor precies zoals de API hem gaf.",
             slug="invalid-cursor",
@@ -57,16 +66,18 @@ def parse_feed_cursor(conn: sqlite3.Connection, text: str | None) -> FeedCursor:
 def change_page(
     conn: sqlite3.Connection, agency_id: str, cursor_text: str | None, limit: int
 ) -> ChangePage:
-    """The events of the next ``limit`` feed rows for a client of ``agency_id``."""
+    """The events of the next ``limit`` feed rows for a client of ``agency_id``, then the
+    ``case-access-withdrawn`` events of up to ``limit`` departures of its agency."""
     cursor = parse_feed_cursor(conn, cursor_text)
     position = page_end(conn, cursor.seq, limit)
     events = agency_events(conn, agency_id, cursor.seq, position) if position > cursor.seq else []
+    withdrawn, left = departures(conn, agency_id, cursor.left, limit)
     out = [
         ChangeEvent(case_id=c.case_id, types=list(c.types), at=c.at, links=case_link(c.case_id))  # type: ignore[arg-type]
-        for c in coalesce(events)
+        for c in [*coalesce(events), *coalesce(withdrawn)]
     ]
     return ChangePage(
         events=out,
-        cursor=encode_cursor(FeedCursor(cursor.epoch, position)),
-        more=position < last_seq(conn),
+        cursor=encode_cursor(FeedCursor(cursor.epoch, position, left)),
+        more=position < last_seq(conn) or left < last_departure(conn, agency_id),
     )

@@ -11,7 +11,7 @@ from typing import Any
 from server.partners.ratelimit import Quota
 
 ROOT = "/api/partner/v1"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 """The full semantic version of the partner API (``info.version`` and ``API-Version``)."""
 
 _VERSION = (b"api-version", API_VERSION.encode())

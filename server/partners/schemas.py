@@ -23,6 +23,7 @@ EventType = Literal[
     "checklist-submitted",
     "intervention-changed",
     "case-closed",
+    "case-access-withdrawn",
 ]
 PhotoVariant = Literal["thumb", "display", "original"]
 Date = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]

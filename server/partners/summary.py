@@ -169,7 +169,7 @@ def case_summary(conn: sqlite3.Connection, agency_id: str, case_id: str) -> Case
     scope = load_case_scope(conn, case_id)
     if scope is None or not on_case(reader, scope):
         return None
-    view = case_view(conn, reader, case_id)
+    view = case_view(conn, reader, case_id, scope)
     if view is None:
         return None
     return summarise(conn, reader, scope, view)

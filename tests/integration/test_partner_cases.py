@@ -41,7 +41,7 @@ async def test_summary_through_the_projection(client: Client, db: Database) -> N
     politie = await bearer(client, await add_client(db, "politie", ["cases:read"]))
     resp = await client.get(f"{ROOT}/cases/{world.case_id}", headers=politie)
     assert resp.status_code == 200, resp.text
-    assert resp.headers["api-version"] == "1.0.0"
+    assert resp.headers["api-version"] == "1.1.0"
     body = resp.json()
     text = resp.text
     for user_id in world.users.values():  # no person (id or name) reaches a partner

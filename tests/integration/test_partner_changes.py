@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -13,6 +15,7 @@ from server.db import Database
 from server.db.feed import record_change
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
+from server.partners.cursor import encode_cursor
 from tests.partner_support import (
     ROOT,
     add_client,
@@ -25,6 +28,17 @@ from tests.partner_support import (
 from tests.sync_support import seed_world
 
 Client = AsyncTestClient[Litestar]
+
+
+class LegacyCursor(msgspec.Struct, array_like=True):
+    """The feed cursor of API 1.0: epoch and feed position."""
+
+    epoch: int
+    seq: int
+
+
+def base64_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 async def read_all(
@@ -171,8 +185,53 @@ async def test_cursor_from_before_a_restore_is_gone(client: Client, db: Database
     gone = await client.get(f"{ROOT}/changes", params={"cursor": cursor}, headers=politie)
     assert gone.status_code == 410
     assert gone.json()["type"] == "/problems/cursor-expired"
-    assert gone.headers["api-version"] == "1.0.0"
+    assert gone.headers["api-version"] == "1.1.0"
     again, _ = await read_all(client, politie)  # from the start: everything again
     assert again
     bad = await client.get(f"{ROOT}/changes", params={"cursor": "bm9wZQ"}, headers=politie)
     assert bad.status_code == 400
+
+
+async def test_an_agency_that_leaves_hears_it_once_without_content(
+    client: Client, db: Database
+) -> None:
+    world = await seed_world(db)
+    politie = await bearer(client, await add_client(db, "politie", ["changes:read", "cases:read"]))
+    gemeente = await bearer(client, await add_client(db, "gemeente-groningen", ["changes:read"]))
+    _, p_cursor = await read_all(client, politie)
+    _, g_cursor = await read_all(client, gemeente)
+    old_style = encode_cursor(LegacyCursor(*msgspec.json.decode(base64_decode(p_cursor))[:2]))
+
+    # No operation removes an agency yet; the row goes as such an operation would remove it.
+    def leave(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "DELETE FROM case_agencies WHERE case_id = ? AND agency_id = 'politie'",
+            (world.case_id,),
+        )
+        put_answer(conn, world, "gemeente-groningen", "open", "ja")
+
+    await db.write(leave)
+    events, p_cursor = await read_all(client, politie, p_cursor, limit=1)
+    assert [e["types"] for e in events] == [["case-access-withdrawn"]]
+    (event,) = events
+    assert set(event) == {"caseId", "types", "at", "links"}  # the case id, no content
+    assert event["caseId"] == world.case_id
+    summary = await client.get(f"{ROOT}/cases/{world.case_id}", headers=politie)
+    assert summary.status_code == 404
+    assert (await read_all(client, politie, p_cursor))[0] == []  # once
+    # A cursor of API 1.0 (epoch and feed position only) reads the withdrawal too.
+    events, _ = await read_all(client, politie, old_style)
+    assert [e["types"] for e in events] == [["case-access-withdrawn"]]
+    # The agency still on the case hears nothing of it, only its own change.
+    events, _ = await read_all(client, gemeente, g_cursor)
+    assert [e["types"] for e in events] == [["case-updated"]]
+
+    # Back on the case: read from the start, the old departure says nothing any more.
+    await db.write(
+        lambda c: c.execute(
+            "INSERT INTO case_agencies (case_id, agency_id) VALUES (?, 'politie')",
+            (world.case_id,),
+        )
+    )
+    events, _ = await read_all(client, politie)
+    assert events and all("case-access-withdrawn" not in e["types"] for e in events)

@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
-from server.partners.headers import ROOT
+from server.partners.headers import API_VERSION, ROOT
 
 REPO = Path(__file__).resolve().parents[2]
 SPECTRAL = REPO / "tools" / "spectral" / "node_modules" / ".bin" / "spectral"
@@ -68,7 +68,7 @@ async def _document(client: AsyncTestClient[Litestar]) -> Doc:
     resp = await client.get(f"{ROOT}/openapi.json")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("application/json")
-    assert resp.headers["api-version"] == "1.0.0"
+    assert resp.headers["api-version"] == "1.1.0"
     doc: Doc = resp.json()
     return doc
 
@@ -155,4 +155,4 @@ async def test_document_lists_every_partner_route_with_real_schemas(
 
 def test_docs_have_a_changelog() -> None:
     text = (REPO / "docs" / "partner-api.md").read_text(encoding="utf-8")
-    assert "## Changelog" in text and "1.0.0" in text
+    assert "## Changelog" in text and f"**{API_VERSION}**" in text and "**1.0.0**" in text

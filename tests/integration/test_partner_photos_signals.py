@@ -59,7 +59,7 @@ async def test_photos_follow_the_projection(client: Client, db: Database) -> Non
     url = f"{ROOT}/cases/{case_id}/photos/{shared}/display"
     first = await client.get(url, headers=own)
     assert first.headers["content-type"] == "image/jpeg" and first.headers["etag"]
-    assert first.headers["api-version"] == "1.0.0"
+    assert first.headers["api-version"] == "1.1.0"
     again = await client.get(url, headers=own | {"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     # The summary links the photos the client may see.

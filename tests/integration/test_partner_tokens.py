@@ -24,7 +24,7 @@ async def test_token_grant_and_use(client: AsyncTestClient[Litestar], db: Databa
     assert body["token_type"] == "Bearer" and body["expires_in"] == 600
     assert body["scope"] == "cases:read" and body["access_token"].startswith("sp_")
     assert resp.headers["cache-control"] == "no-store"
-    assert resp.headers["api-version"] == "1.0.0"
+    assert resp.headers["api-version"] == "1.1.0"
     assert resp.headers["ratelimit-policy"] == '"partner";q=600;w=60'
     assert resp.headers["ratelimit"].startswith('"partner";r=599;t=')
     stored = await db.read(lambda c: c.execute("SELECT hash FROM client_tokens").fetchall())
@@ -46,7 +46,7 @@ async def test_token_refusals_are_problems_and_audited(
     assert wrong.headers["content-type"].startswith("application/problem+json")
     assert wrong.json()["type"] == "/problems/invalid-client"
     assert wrong.headers["www-authenticate"].startswith("Basic")
-    assert wrong.headers["api-version"] == "1.0.0"
+    assert wrong.headers["api-version"] == "1.1.0"
     no_auth = await client.post(f"{ROOT}/oauth/token", data={"grant_type": "client_credentials"})
     assert no_auth.status_code == 401
     grant = await token_call(client, cid, grant_type="password")
