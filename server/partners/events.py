@@ -151,6 +151,25 @@ def agency_events(conn: sqlite3.Connection, agency_id: str, after: int, upto: in
     return [Event(r[0], r[1], r[2], r[3]) for r in rows]
 
 
+def agency_entries(
+    conn: sqlite3.Connection, agency_id: str, after: int, upto: int
+) -> list[Coalesced]:
+    """:func:`coalesce` of :func:`agency_events`, straight from the rows (a feed page)."""
+    rows = conn.execute(EVENTS_SQL, {"after": after, "upto": upto, PARTNER_AGENCY: agency_id})
+    types: dict[str, list[str]] = {}
+    last: dict[str, tuple[int, str]] = {}
+    for seq, case_id, kind, at in rows:
+        seen = types.get(case_id)
+        if seen is None:
+            types[case_id] = [kind]
+        elif kind not in seen:
+            seen.append(kind)
+        last[case_id] = (seq, at)
+    entries = [Coalesced(c, tuple(types[c]), seq, at) for c, (seq, at) in last.items()]
+    entries.sort(key=lambda e: e.seq)
+    return entries
+
+
 def events_for(
     conn: sqlite3.Connection, changes: list[Change], readers: list[Reader]
 ) -> list[list[Event]]:

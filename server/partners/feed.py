@@ -15,7 +15,7 @@ from server.db.feed import current_epoch
 from server.lib.errors import BadRequest, Gone
 from server.partners.cursor import decode_cursor, encode_cursor
 from server.partners.events import (
-    agency_events,
+    agency_entries,
     coalesce,
     departures,
     last_departure,
@@ -70,11 +70,11 @@ def change_page(
     ``case-access-withdrawn`` events of up to ``limit`` departures of its agency."""
     cursor = parse_feed_cursor(conn, cursor_text)
     position = page_end(conn, cursor.seq, limit)
-    events = agency_events(conn, agency_id, cursor.seq, position) if position > cursor.seq else []
+    entries = agency_entries(conn, agency_id, cursor.seq, position) if position > cursor.seq else []
     withdrawn, left = departures(conn, agency_id, cursor.left, limit)
     out = [
         ChangeEvent(case_id=c.case_id, types=list(c.types), at=c.at, links=case_link(c.case_id))  # type: ignore[arg-type]
-        for c in [*coalesce(events), *coalesce(withdrawn)]
+        for c in [*entries, *coalesce(withdrawn)]
     ]
     return ChangePage(
         events=out,
