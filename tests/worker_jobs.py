@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 from server.evidence import worker
@@ -25,6 +27,17 @@ def spin(cpu_seconds: int) -> None:
 
 def imported(module: str) -> bool:
     """Whether ``module`` has been imported in this worker."""
-    import sys
-
     return module in sys.modules
+
+
+def wait_for_file(path: Path) -> None:
+    """Block until ``path`` exists."""
+    while not path.exists():
+        time.sleep(0.01)
+
+
+def wait_for(started: Path, marker: Path) -> int:
+    """Say it started, then block until ``marker`` exists (a long derivative job)."""
+    started.touch()
+    wait_for_file(marker)
+    return os.getpid()

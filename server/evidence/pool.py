@@ -3,7 +3,8 @@
 Each slot of the pool is a :class:`~concurrent.futures.ProcessPoolExecutor` with exactly one
 worker process (started from a fork server that has Pillow loaded, so a new worker costs a
 fork, not an interpreter start). A slot runs one job at a time; the asyncio side hands free
-slots to waiting jobs, final-request checks before derivative jobs.
+slots to waiting jobs, final-request checks before derivative jobs. One extra slot serves
+only those checks, so a client's verdict never waits behind a derivative job.
 
 Why one executor per worker rather than one executor with ``max_workers`` and
 ``max_tasks_per_child``:
@@ -125,12 +126,19 @@ class _Slot:
 
 
 class WorkerPool:
-    """``workers`` photo worker processes with ``limits``; async :meth:`run` of one call."""
+    """Photo worker processes with ``limits``; async :meth:`run` of one call in one of them.
+
+    ``workers`` processes take any job. One more process is kept for ``urgent`` calls (the
+    checks a client waits for on its last upload request), so a verdict never waits for a
+    derivative job to finish; it idles most of the time and holds little memory.
+    """
 
     def __init__(self, workers: int, limits: WorkerLimits) -> None:
         self.limits = limits
+        self._reserved = _Slot(limits)
         self._slots = [_Slot(limits) for _ in range(workers)]
         self._free: deque[_Slot] = deque(self._slots)
+        self._reserved_free = True
         self._urgent: deque[asyncio.Future[_Slot]] = deque()
         self._normal: deque[asyncio.Future[_Slot]] = deque()
         self.lost = 0  # workers that died or ran out of memory (for logs and tests)
@@ -139,8 +147,9 @@ class WorkerPool:
     async def run(self, fn: Callable[..., T], *args: object, urgent: bool = False) -> T:
         """Call ``fn(*args)`` in a worker; :class:`WorkerLost` after two lost workers.
 
-        ``urgent`` calls (a client waits for the verdict) get the next free worker before
-        background jobs. Exceptions raised by ``fn`` (a rejection) come back as they are.
+        ``urgent`` calls (a client waits for the verdict) go to the reserved worker or the
+        next free one, before background jobs; a second attempt is always urgent.
+        Exceptions raised by ``fn`` (a rejection) come back as they are.
         """
         for attempt in range(1, ATTEMPTS + 1):
             slot = await self._acquire(urgent or attempt > 1)
@@ -171,15 +180,18 @@ class WorkerPool:
         raise AssertionError("unreachable")
 
     async def pids(self) -> list[int]:
-        """The process ids of the running workers (starting them if needed)."""
+        """The process ids of the workers that take any job (starting them if needed)."""
         return [await asyncio.wrap_future(_pid(slot)) for slot in self._slots]
 
     async def close(self) -> None:
         """Stop every worker (jobs still running finish first)."""
-        for slot in self._slots:
+        for slot in (*self._slots, self._reserved):
             await asyncio.to_thread(slot.close)
 
     async def _acquire(self, urgent: bool) -> _Slot:
+        if urgent and self._reserved_free:
+            self._reserved_free = False
+            return self._reserved
         if self._free and not self._urgent and (urgent or not self._normal):
             return self._free.popleft()
         waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
@@ -195,13 +207,17 @@ class WorkerPool:
             raise
 
     def _release(self, slot: _Slot) -> None:
-        for queue in (self._urgent, self._normal):
+        queues = (self._urgent,) if slot is self._reserved else (self._urgent, self._normal)
+        for queue in queues:
             while queue:
                 waiter = queue.popleft()
                 if not waiter.done():
                     waiter.set_result(slot)
                     return
-        self._free.append(slot)
+        if slot is self._reserved:
+            self._reserved_free = True
+        else:
+            self._free.append(slot)
 
 
 def _pid(slot: _Slot) -> Future[int]:
