@@ -15,6 +15,12 @@ Limits (set once when a worker starts, see :func:`start_worker`):
   dies. The hard limit caps the worker's whole life (every job's budget plus a margin).
 - ``RLIMIT_CORE`` 0: a worker killed by a signal leaves no core file behind.
 - niceness 10: request handling in the server goes first.
+
+A worker ignores SIGINT and SIGTERM. Ctrl-C in a terminal and a service manager's stop
+signal reach the whole process group; the server then shuts down in order and lets the
+photos in progress finish, and a worker interrupted half-way would only turn a good photo
+into a failed attempt. The server stops its workers itself; if the server dies, a worker's
+job queue closes and the worker exits.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import contextlib
 import hashlib
 import os
 import resource
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +69,8 @@ class WorkerLimits:
 
 def start_worker(limits: WorkerLimits) -> None:
     """Initializer of every worker process: lower its priority and set its limits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(BACKGROUND_NICE)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,18 @@ async def test_a_check_does_not_wait_for_a_running_derivative_job(tmp_path: Path
         assert await busy != checker
     finally:
         go.touch()
+        await pool.close()
+
+
+async def test_workers_leave_ctrl_c_and_stop_signals_to_the_server() -> None:
+    pool = _pool()
+    try:
+        [pid] = await pool.pids()
+        os.kill(pid, signal.SIGINT)
+        os.kill(pid, signal.SIGTERM)
+        assert await pool.run(worker.pid) == pid
+        assert pool.lost == 0
+    finally:
         await pool.close()
 
 
