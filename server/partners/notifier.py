@@ -1,11 +1,12 @@
 """The notification worker: tails the change feed into the outbox and delivers it.
 
-Two loops share nothing but the database: the *tail* moves the stored cursor and writes
-outbox rows (:func:`server.partners.outbox.fill`); the *delivery* loop sends due rows over
-HTTPS (no redirects followed), with exponential backoff and jitter, and dead-letters a
-notification after ``webhook_max_attempts``. Delivery is at-least-once: a row is marked
-delivered only after a 2xx, so a crash in between sends it again with the same
-``webhook-id``. Pushes never wait for a receiver: the loops only queue small writes.
+Two loops share nothing but the database: the *tail* decides the events of the next feed
+rows on a reader (:func:`server.partners.outbox.plan`), then writes the outbox rows and moves
+the stored cursor in one small write (:func:`server.partners.outbox.apply`); the *delivery*
+loop sends due rows over HTTPS (no redirects followed), with exponential backoff and jitter,
+and dead-letters a notification after ``webhook_max_attempts``. Delivery is at-least-once:
+a row is marked delivered only after a 2xx, so a crash in between sends it again with the
+same ``webhook-id``. Pushes never wait for a receiver: the loops only queue small writes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from server.partners.webhooks import WebhookUrlError, check_url, cloud_event, si
 
 log = logging.getLogger("schouw.partners.notifier")
 POLL = 0.25
+TAIL_INTERVAL = 1.0
+"""How often the tail looks for new feed rows while it keeps up: the work of a fill grows
+with the cases and clients it touches, not with the rows, so a fill a second costs pushes
+less than four (a notification waits at most a second longer)."""
 MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0
 PARALLEL = 128
@@ -110,13 +115,16 @@ class Notifier:
         """Move the cursor over new feed rows. Nothing is written when there are none or
         when no client has an endpoint (the cursor then waits; see ``set_webhook``)."""
 
-        def behind(conn: sqlite3.Connection) -> bool:
-            return last_seq(conn) > outbox.cursor(conn) and bool(outbox.subscribers(conn))
+        def behind(conn: sqlite3.Connection) -> outbox.Plan | None:
+            if last_seq(conn) <= outbox.cursor(conn) or not outbox.subscribers(conn):
+                return None
+            return outbox.plan(conn)
 
-        if not await self.db.read(behind):
+        planned = await self.db.read(behind)
+        if planned is None:
             return 0
         coalesce_ms = self.settings.webhook_coalesce_ms
-        moved = await self.db.write(lambda c: outbox.fill(c, coalesce_ms))
+        moved = await self.db.write(lambda c: outbox.apply(c, planned, coalesce_ms))
         if moved:
             self._wake.set()
         return moved
@@ -129,7 +137,7 @@ class Notifier:
                 log.exception("notification tail failed; retrying")
                 moved = 0
             if moved < outbox.BATCH:
-                await asyncio.sleep(POLL)
+                await asyncio.sleep(TAIL_INTERVAL)
 
     async def _send(self, delivery: outbox.Delivery) -> tuple[bool, int | None, str | None]:
         if self._client is None:

@@ -1,10 +1,11 @@
 """The notification outbox: filled from the change feed, drained by the delivery loop.
 
-:func:`fill` runs as one write unit: it reads the change-feed rows after the stored cursor,
-maps them to summary-level events per subscribed client (through the projection, like
-``GET /changes``), folds them into pending notifications (at most one per case per client
-per coalescing window) and moves the cursor, all in one transaction. A crash therefore never
-loses a change: either the rows and the cursor move together, or neither does.
+:func:`plan` reads the change-feed rows after the stored cursor and maps them to
+summary-level events per subscribed client (through the projection, like ``GET /changes``),
+on a reader; :func:`apply` then, as one write unit, folds them into pending notifications
+(at most one per case per client per coalescing window) and moves the cursor, unless the
+cursor moved in between. A crash therefore never loses a change: either the rows and the
+cursor move together, or neither does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from server.lib.clock import iso, now_iso, parse_iso, utc_now
 from server.lib.ids import uuid7
 from server.partners.events import Coalesced, agency_events, coalesce, page_end
 
-BATCH = 2000
+BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +57,52 @@ def cursor(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
-    """Turn the next feed rows into outbox rows and move the cursor; return rows looked at."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one fill will write: the feed rows (``after``, ``position``] mapped to the
+    coalesced events of each subscribed client."""
+
+    after: int
+    position: int
+    entries: list[tuple[str, list[Coalesced]]]
+
+
+def plan(conn: sqlite3.Connection, batch: int = BATCH) -> Plan:
+    """Read the next feed rows after the cursor and decide each subscriber's events (runs on
+    a reader, so the single writer is not held up by the page's SQL)."""
     after = cursor(conn)
     position = page_end(conn, after, batch)
-    if position == after:
-        return 0
     per_agency: dict[str, list[Coalesced]] = {}
-    for sub in subscribers(conn):
-        if sub.agency_id not in per_agency:  # clients of one agency see the same events
-            per_agency[sub.agency_id] = coalesce(
-                agency_events(conn, sub.agency_id, after, position)
-            )
-        if per_agency[sub.agency_id]:
-            _fold(conn, sub.client_id, per_agency[sub.agency_id], coalesce_ms)
+    entries: list[tuple[str, list[Coalesced]]] = []
+    if position > after:
+        for sub in subscribers(conn):
+            if sub.agency_id not in per_agency:  # clients of one agency see the same events
+                per_agency[sub.agency_id] = coalesce(
+                    agency_events(conn, sub.agency_id, after, position)
+                )
+            if per_agency[sub.agency_id]:
+                entries.append((sub.client_id, per_agency[sub.agency_id]))
+    return Plan(after, position, entries)
+
+
+def apply(conn: sqlite3.Connection, planned: Plan, coalesce_ms: int) -> int:
+    """Write a plan's outbox rows and move the cursor, in one transaction; return the feed
+    rows it covered. Nothing happens when the cursor moved since the plan was made."""
+    if planned.position == planned.after or cursor(conn) != planned.after:
+        return 0
+    for client_id, entries in planned.entries:
+        _fold(conn, client_id, entries, coalesce_ms)
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('notify_seq', ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (str(position),),
+        (str(planned.position),),
     )
-    return position - after
+    return planned.position - planned.after
+
+
+def fill(conn: sqlite3.Connection, coalesce_ms: int, batch: int = BATCH) -> int:
+    """Plan and apply in one transaction; return the feed rows looked at."""
+    return apply(conn, plan(conn, batch), coalesce_ms)
 
 
 def _fold(
