@@ -184,6 +184,7 @@ def seed(db_path: Path) -> None:
                         now,
                         now,
                         1,
+                        checklist_id,
                     )
                 )
         for p in range(2):
@@ -236,7 +237,8 @@ def seed(db_path: Path) -> None:
     )
     conn.executemany(
         "INSERT INTO ops (op_id, device_id, seq, user_id, kind, payload, payload_hash, status,"
-        " result, client_time, received_at, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " result, client_time, received_at, epoch, checklist_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ops,
     )
     conn.executemany(

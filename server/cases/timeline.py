@@ -167,8 +167,7 @@ def _ops(conn: sqlite3.Connection, reader: Reader, cls: _Checklists) -> list[Ent
         "SELECT o.kind, o.payload, o.status, o.result, o.client_time, o.received_at,"
         " u.name AS user_name, u.agency_id AS user_agency, d.label AS device_label"
         " FROM ops o JOIN users u ON u.id = o.user_id LEFT JOIN devices d ON d.id = o.device_id"
-        " WHERE (CASE WHEN json_valid(o.payload) THEN json_extract(o.payload, '$.checklist_id')"
-        " END) IN (SELECT value FROM json_each(?))",  # a list keeps the expression index in use
+        " WHERE o.checklist_id IN (SELECT value FROM json_each(?))",
         (msgspec.json.encode(list(cls.by_id)).decode(),),
     ).fetchall()
     return [e for e in (_op_entry(reader, cls, r) for r in rows) if e is not None]

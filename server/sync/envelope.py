@@ -33,6 +33,7 @@ class RawOp:
     op_id: str | None
     kind: str
     client_time: str | None
+    checklist_id: str | None  # the op's checklist_id when it is a string (for the op log)
 
 
 _NOT_JSON = (
@@ -83,7 +84,7 @@ def _loose(raw: bytes) -> tuple[dict[str, Any] | None, bool]:
     except ValueError:
         return None, False
     out: dict[str, Any] = {}
-    for key in ("seq", "op_id", "op", "client_time"):
+    for key in ("seq", "op_id", "op", "client_time", "checklist_id"):
         if key in fields:
             try:
                 out[key] = any_decoder.decode(fields[key])
@@ -140,6 +141,7 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
                 text_field(loose.get("op_id")),
                 text_field(loose.get("op")) or "unknown",
                 text_field(loose.get("client_time")),
+                checklist if isinstance(checklist := loose.get("checklist_id"), str) else None,
             )
         )
     return envelope, ops

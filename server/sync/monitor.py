@@ -96,7 +96,7 @@ def ops_received(
     wanted = set(checklist_ids)
     out: dict[tuple[str, str], tuple[int, str]] = {}
     for device_id, checklist_id, n, last in conn.execute(
-        "SELECT device_id, json_extract(payload, '$.checklist_id') AS checklist_id, COUNT(*),"
+        "SELECT device_id, checklist_id, COUNT(*),"
         " MAX(received_at) FROM ops WHERE device_id IN (SELECT value FROM json_each(?))"
         " GROUP BY 1, 2",
         (_ids(device_ids),),

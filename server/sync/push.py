@@ -329,8 +329,8 @@ class PushUnit:
         if rows:
             conn.executemany(
                 "INSERT INTO ops (op_id, device_id, seq, user_id, kind, payload, payload_hash,"
-                " status, result, client_time, received_at, epoch)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, result, client_time, received_at, epoch, checklist_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         conn.execute(
@@ -456,5 +456,6 @@ class PushUnit:
             client_time,
             ctx.now,
             ctx.epoch,
+            op.checklist_id,
         )
         return result, row

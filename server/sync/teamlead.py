@@ -91,7 +91,7 @@ def log_op(
     body = sorted_encoder.encode(payload)
     conn.execute(
         "INSERT INTO ops (op_id, user_id, kind, payload, payload_hash, status, result,"
-        " received_at, epoch) VALUES (?, ?, ?, ?, ?, 'applied', ?, ?, ?)",
+        " received_at, epoch, checklist_id) VALUES (?, ?, ?, ?, ?, 'applied', ?, ?, ?, ?)",
         (
             op_id,
             principal.user_id,
@@ -101,6 +101,7 @@ def log_op(
             encoder.encode({"rev": rev}).decode(),
             now_iso(),
             current_epoch(conn),
+            checklist if isinstance(checklist := payload.get("checklist_id"), str) else None,
         ),
     )
     return op_id
