@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.sync.protocol import CaseData, InspectionData
-from server.sync.records import SPECS, Entity
+from server.sync.records import SPECS, Entity, Spec
 
 CASE_KINDS = (
     "case",
@@ -22,6 +22,16 @@ CASE_KINDS = (
     "release",
 )
 ITEM_KINDS = ("answer", "note", "photo")
+
+
+def _execute(
+    conn: sqlite3.Connection, spec: Spec, sql: str, params: Sequence[Any]
+) -> sqlite3.Cursor:
+    """Run a kind's SELECT, with rows as plain tuples when its mapper takes those."""
+    cursor = conn.cursor()
+    if spec.plain:
+        cursor.row_factory = None
+    return cursor.execute(sql, params)
 
 
 def load_by_ids(
@@ -48,7 +58,7 @@ def load_by_ids(
             else:
                 where = f" WHERE {spec.id_column} IN ({','.join('?' * len(chunk))})"
                 params = chunk
-            for row in conn.execute(spec.select + where, params):
+            for row in _execute(conn, spec, spec.select + where, params):
                 entity = spec.build(row)
                 out[(kind, entity.id)] = entity
     _attach_lists(conn, out)
@@ -80,7 +90,7 @@ def load_scoped(
             where += f" AND x.checklist_id = ? AND x.item_key IN ({','.join('?' * len(keys))})"
             params += [checklist_id, *keys]
         query = spec.select + where + " ORDER BY x.rev LIMIT ?"
-        found.extend(spec.build(row) for row in conn.execute(query, [*params, limit]))
+        found.extend(spec.build(row) for row in _execute(conn, spec, query, [*params, limit]))
     found.sort(key=lambda e: e.rev)
     page = found[:limit]
     _attach_lists(conn, {(e.kind, e.id): e for e in page})

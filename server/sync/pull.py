@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 import msgspec
 
@@ -40,6 +41,10 @@ from server.sync.templates import template_by_hash
 
 MAX_LIMIT = 1000
 SCAN_FACTOR = 20  # feed rows scanned per requested record before a page returns early
+# What the projection's decision on an entity depends on besides the reader: its case only,
+# its checklist, or its item (answers, notes and photos follow their item).
+_CASE_LEVEL = frozenset({"case", "inspection", "checklist", "release"})
+_CHECKLIST_LEVEL = frozenset({"conflict", "comment"})
 
 
 @dataclass(slots=True)
@@ -51,6 +56,10 @@ class View:
     scopes: dict[str, CaseScope | None] = field(default_factory=dict)
     sensitivities: dict[str, dict[str, str]] = field(default_factory=dict)
     progress: dict[str, ChecklistProgress | None] = field(default_factory=dict)
+    decided: dict[tuple[str, str | None, str | None, str | None], bool] = field(
+        default_factory=dict
+    )
+    status: dict[str, str | None] = field(default_factory=dict)
 
     def preload(self, case_ids: set[str]) -> None:
         """Load the scopes of cases not seen yet in this pull."""
@@ -59,6 +68,20 @@ class View:
             loaded = load_case_scopes(self.conn, todo)
             for case_id in todo:
                 self.scopes[case_id] = loaded.get(case_id)
+
+    def preload_status(self, case_ids: Iterable[str]) -> None:
+        """Read the current status of cases (None: no such case) in one query."""
+        todo = sorted({c for c in case_ids if c not in self.status})
+        for start in range(0, len(todo), 500):
+            chunk = todo[start : start + 500]
+            found = dict(
+                self.conn.execute(
+                    f"SELECT id, status FROM cases WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+            for case_id in chunk:
+                self.status[case_id] = found.get(case_id)
 
     def preload_progress(self, entities: Iterable[Entity]) -> None:
         """Compute, in one go, the progress of the checklists among ``entities`` that have none
@@ -100,18 +123,37 @@ class View:
         return None
 
     def visible(self, entity: Entity) -> bool:
-        """The one projection decides; nothing is re-implemented here."""
-        if entity.kind == "template":
+        """The one projection decides; nothing is re-implemented here.
+
+        Within one pull the scopes and sensitivities stay as loaded, so the decision for one
+        case, checklist or item is asked once and remembered (20,000 notes of one checklist
+        are a few dozen decisions, not 20,000).
+        """
+        kind = entity.kind
+        if kind == "template":
             return True
+        key: tuple[str, str | None, str | None, str | None]
+        if kind in _CASE_LEVEL:
+            key = ("case", entity.case_id, None, None)
+        elif kind in _CHECKLIST_LEVEL:
+            key = ("checklist", entity.case_id, entity.checklist_id, None)
+        else:
+            key = ("item", entity.case_id, entity.checklist_id, entity.item_key)
+        found = self.decided.get(key)
+        if found is None:
+            found = self.decided[key] = self._decide(entity)
+        return found
+
+    def _decide(self, entity: Entity) -> bool:
         scope = self.scope(entity.case_id) if entity.case_id else None
         if scope is None or not replicates(self.reader, scope):
             return False
-        if entity.kind in ("case", "inspection", "checklist", "release"):
+        if entity.kind in _CASE_LEVEL:
             return True
         checklist = self.checklist(scope, entity.checklist_id or "")
         if checklist is None:
             return False
-        if entity.kind in ("conflict", "comment"):
+        if entity.kind in _CHECKLIST_LEVEL:
             return full_access(self.reader, scope, checklist)
         return attached_visible(
             self.reader, scope, checklist, entity.item_key, self._sens(checklist.checklist_id)
@@ -136,17 +178,19 @@ class View:
         return as_record(entity, data)
 
 
-def _evict(conn: sqlite3.Connection, row: sqlite3.Row) -> Record:
-    case_id = row["case_id"] or row["entity_id"]
-    status = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
-    closed = status is not None and status[0] == "closed"
+def _evict_case(row: FeedRow) -> str:
+    return row[CASE] or row[ENTITY]
+
+
+def _evict(row: FeedRow, status: str | None) -> Record:
+    """``status``: the case's current status (None when the case is gone)."""
     data = EvictData(
-        scope="checklist" if row["checklist_id"] else "case",
-        case_id=case_id,
-        reason="case-closed" if closed else "access-withdrawn",
-        checklist_id=row["checklist_id"] or msgspec.UNSET,
+        scope="checklist" if row[CHECKLIST] else "case",
+        case_id=_evict_case(row),
+        reason="case-closed" if status == "closed" else "access-withdrawn",
+        checklist_id=row[CHECKLIST] or msgspec.UNSET,
     )
-    return EvictRecord(id=row["entity_id"], rev=row["seq"], deleted=True, data=data)
+    return EvictRecord(id=row[ENTITY], rev=row[SEQ], deleted=True, data=data)
 
 
 def _expand(view: View, exp: Expansion, room: int) -> tuple[list[Record], Expansion | None]:
@@ -211,6 +255,22 @@ FEED_ROWS = (
     "SELECT seq, kind, entity_id, case_id, checklist_id, user_id FROM changes"
     " WHERE seq > ? ORDER BY seq LIMIT ?"
 )
+# A feed row is a plain tuple (no sqlite3.Row: reading it by name costs more than the rest of
+# a note's record); these are its positions.
+FeedRow = tuple[int, str, str, str | None, str | None, str | None]
+SEQ: Final = 0
+KIND: Final = 1
+ENTITY: Final = 2
+CASE: Final = 3
+CHECKLIST: Final = 4
+USER: Final = 5
+
+
+def _feed_rows(conn: sqlite3.Connection, after: int, limit: int) -> list[FeedRow]:
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    rows: list[FeedRow] = cursor.execute(FEED_ROWS, (after, limit)).fetchall()
+    return rows
 
 
 @dataclass(slots=True)
@@ -237,7 +297,7 @@ class _Page:
                     self.more = True
                     break
                 continue
-            rows = self.view.conn.execute(FEED_ROWS, (self.pos, max(self.limit, 100))).fetchall()
+            rows = _feed_rows(self.view.conn, self.pos, max(self.limit, 100))
             if not rows:
                 break
             self._take(rows)
@@ -248,46 +308,57 @@ class _Page:
         if len(self.out) >= self.limit:
             self.more = True
 
-    def _take(self, rows: list[sqlite3.Row]) -> None:
+    def _take(self, rows: list[FeedRow]) -> None:
         """Records of feed rows in order; stop at a new expansion or a full page."""
         entities = self._load(rows)
+        me = self.me
         for row in rows:
-            self.pos = row["seq"]
-            if row["user_id"] is None:
+            self.pos = row[SEQ]
+            user_id = row[USER]
+            if user_id is None:
                 self._shared(row, entities)
-            elif row["user_id"] == self.me:
+            elif user_id == me:
                 self._personal(row)
             if self.exp is not None or len(self.out) >= self.limit:
                 break
 
-    def _load(self, rows: list[sqlite3.Row]) -> dict[tuple[str, str], Entity]:
-        """The current state of the entities the shared rows name, and their cases' scopes."""
+    def _load(self, rows: list[FeedRow]) -> dict[tuple[str, str], Entity]:
+        """The current state of the entities the shared rows name, their cases' scopes, and
+        the status of the cases this reader's evict rows name."""
         wanted: dict[str, list[str]] = {}
+        cases: set[str] = set()
+        evicted: list[str] = []
         for row in rows:
-            if row["user_id"] is None:
-                wanted.setdefault(row["kind"], []).append(row["entity_id"])
-        self.view.preload({r["case_id"] for r in rows if r["case_id"] and r["user_id"] is None})
+            if row[USER] is None:
+                wanted.setdefault(row[KIND], []).append(row[ENTITY])
+                case_id = row[CASE]
+                if case_id:
+                    cases.add(case_id)
+            elif row[USER] == self.me and row[KIND] == "evict":
+                evicted.append(_evict_case(row))
+        self.view.preload(cases)
+        self.view.preload_status(evicted)
         entities = load_by_ids(self.view.conn, wanted)
         self.view.preload_progress(
             e for e in entities.values() if e.kind == "checklist" and self.view.visible(e)
         )
         return entities
 
-    def _personal(self, row: sqlite3.Row) -> None:
+    def _personal(self, row: FeedRow) -> None:
         """A row for this user only: a grant starts an expansion, an evict is a record."""
-        if row["kind"] == "grant":
-            self.exp = Expansion(row["seq"], row["entity_id"], None, 0)
-        elif row["kind"] == "evict":
-            self.out.append(_evict(self.view.conn, row))
+        if row[KIND] == "grant":
+            self.exp = Expansion(row[SEQ], row[ENTITY], None, 0)
+        elif row[KIND] == "evict":
+            self.out.append(_evict(row, self.view.status[_evict_case(row)]))
 
-    def _shared(self, row: sqlite3.Row, entities: dict[tuple[str, str], Entity]) -> None:
+    def _shared(self, row: FeedRow, entities: dict[tuple[str, str], Entity]) -> None:
         """The entity's record if this row is its latest change and the reader may see it."""
-        entity = entities.get((row["kind"], row["entity_id"]))
-        if entity is None or entity.rev != row["seq"] or not self.view.visible(entity):
+        entity = entities.get((row[KIND], row[ENTITY]))
+        if entity is None or entity.rev != row[SEQ] or not self.view.visible(entity):
             return
         self.out.append(self.view.record(entity))
-        if row["kind"] == "release":
-            self.exp = self._release_expansion(row["seq"], entity)
+        if row[KIND] == "release":
+            self.exp = self._release_expansion(row[SEQ], entity)
 
     def _release_expansion(self, seq: int, release: Entity) -> Expansion | None:
         """A reader without full access to the checklist gets the released items' records."""

@@ -135,51 +135,92 @@ def _checklist(r: sqlite3.Row) -> Entity:
     return Entity("checklist", r["id"], r["rev"], r["case_id"], r["id"], None, data)
 
 
-def _answer(r: sqlite3.Row) -> Entity:
-    key = f"{r['checklist_id']}/{r['item_key']}"
+# Answers, notes and photos are most of what a pull sends: their rows are plain tuples in the
+# order of these column lists (reading a sqlite3.Row by name costs more than the record).
+_ANSWER_COLUMNS = (
+    "x.checklist_id, x.item_key, x.value, x.author_id, x.amended, x.updated_at, x.rev, c.case_id"
+)
+
+
+def _answer(r: tuple[Any, ...]) -> Entity:
+    checklist_id, item_key, value, author_id, amended, updated_at, rev, case_id = r
     data = AnswerData(
-        checklist_id=r["checklist_id"],
-        item_key=r["item_key"],
-        value=_json(r["value"]),
-        author_id=r["author_id"],
-        amended=bool(r["amended"]),
-        updated_at=r["updated_at"],
+        checklist_id=checklist_id,
+        item_key=item_key,
+        value=_json(value),
+        author_id=author_id,
+        amended=bool(amended),
+        updated_at=updated_at,
     )
-    return Entity("answer", key, r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+    key = f"{checklist_id}/{item_key}"
+    return Entity("answer", key, rev, case_id, checklist_id, item_key, data)
 
 
-def _note(r: sqlite3.Row) -> Entity:
+_NOTE_COLUMNS = (
+    "x.id, x.checklist_id, x.item_key, x.text, x.author_id, x.client_time, x.created_at,"
+    " x.rev, c.case_id"
+)
+
+
+def _note(r: tuple[Any, ...]) -> Entity:
+    note_id, checklist_id, item_key, text, author_id, client_time, created_at, rev, case_id = r
     data = NoteData(
-        id=r["id"],
-        checklist_id=r["checklist_id"],
-        item_key=r["item_key"],
-        text=r["text"],
-        author_id=r["author_id"],
-        client_time=r["client_time"],
-        created_at=r["created_at"],
+        id=note_id,
+        checklist_id=checklist_id,
+        item_key=item_key,
+        text=text,
+        author_id=author_id,
+        client_time=client_time,
+        created_at=created_at,
     )
-    return Entity("note", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+    return Entity("note", note_id, rev, case_id, checklist_id, item_key, data)
 
 
-def _photo(r: sqlite3.Row) -> Entity:
+_PHOTO_COLUMNS = (
+    "x.id, x.checklist_id, x.item_key, x.sha256, x.size, x.mime, x.captured_at, x.width,"
+    " x.height, x.state, x.withdrawn_at, x.withdraw_reason, x.author_id, x.created_at, x.geo,"
+    " x.rev, c.case_id"
+)
+
+
+def _photo(r: tuple[Any, ...]) -> Entity:
+    (
+        photo_id,
+        checklist_id,
+        item_key,
+        sha256,
+        size,
+        mime,
+        captured_at,
+        width,
+        height,
+        state,
+        withdrawn_at,
+        withdraw_reason,
+        author_id,
+        created_at,
+        geo,
+        rev,
+        case_id,
+    ) = r
     data = PhotoData(
-        id=r["id"],
-        checklist_id=r["checklist_id"],
-        item_key=r["item_key"],
-        sha256=r["sha256"],
-        size=r["size"],
-        mime=r["mime"],
-        captured_at=r["captured_at"],
-        width=r["width"],
-        height=r["height"],
-        state=r["state"],
-        withdrawn_at=r["withdrawn_at"],
-        withdraw_reason=r["withdraw_reason"],
-        author_id=r["author_id"],
-        created_at=r["created_at"],
-        geo=_json_or_none(r["geo"]),
+        id=photo_id,
+        checklist_id=checklist_id,
+        item_key=item_key,
+        sha256=sha256,
+        size=size,
+        mime=mime,
+        captured_at=captured_at,
+        width=width,
+        height=height,
+        state=state,
+        withdrawn_at=withdrawn_at,
+        withdraw_reason=withdraw_reason,
+        author_id=author_id,
+        created_at=created_at,
+        geo=_json_or_none(geo),
     )
-    return Entity("photo", r["id"], r["rev"], r["case_id"], r["checklist_id"], r["item_key"], data)
+    return Entity("photo", photo_id, rev, case_id, checklist_id, item_key, data)
 
 
 def _conflict(r: sqlite3.Row) -> Entity:
@@ -252,14 +293,17 @@ def as_record(entity: Entity, data: EntityData | None = None) -> Record:
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """How to select one kind: the SELECT, its id and case columns, and the row mapper."""
+    """How to select one kind: the SELECT, its id and case columns, and the row mapper
+    (``plain``: the mapper takes a plain tuple in the SELECT's column order, else a
+    sqlite3.Row)."""
 
     select: str
     id_column: str
     case_column: str
     checklist_column: str | None
     item_column: str | None
-    build: Callable[[sqlite3.Row], Entity]
+    build: Callable[[Any], Entity]
+    plain: bool = False
 
 
 _BY_CHECKLIST = " JOIN checklists c ON c.id = x.checklist_id"
@@ -272,28 +316,31 @@ SPECS: dict[str, Spec] = {
         "SELECT x.* FROM checklists x", "x.id", "x.case_id", "x.id", None, _checklist
     ),
     "answer": Spec(
-        "SELECT x.*, c.case_id FROM answers x" + _BY_CHECKLIST,
+        f"SELECT {_ANSWER_COLUMNS} FROM answers x" + _BY_CHECKLIST,
         "x.checklist_id || '/' || x.item_key",
         "c.case_id",
         "x.checklist_id",
         "x.item_key",
         _answer,
+        plain=True,
     ),
     "note": Spec(
-        "SELECT x.*, c.case_id FROM notes x" + _BY_CHECKLIST,
+        f"SELECT {_NOTE_COLUMNS} FROM notes x" + _BY_CHECKLIST,
         "x.id",
         "c.case_id",
         "x.checklist_id",
         "x.item_key",
         _note,
+        plain=True,
     ),
     "photo": Spec(
-        "SELECT x.*, c.case_id FROM photos x" + _BY_CHECKLIST,
+        f"SELECT {_PHOTO_COLUMNS} FROM photos x" + _BY_CHECKLIST,
         "x.id",
         "c.case_id",
         "x.checklist_id",
         "x.item_key",
         _photo,
+        plain=True,
     ),
     "conflict": Spec(
         "SELECT x.* FROM conflicts x", "x.id", "x.case_id", "x.checklist_id", None, _conflict
