@@ -170,7 +170,9 @@ async def test_evict_record_when_access_withdrawn(
         [set_answer(1, world.checklists["politie"], "tijd", "11:00")],
     )
     records, _ = await pull_all(client, anna, cursor)
-    assert [(r["kind"], r["id"]) for r in records] == [("evict", world.case_id)]
+    assert [(r["kind"], r["id"], r["data"]["reason"]) for r in records] == [
+        ("evict", world.case_id, "access-withdrawn")
+    ]
     late = (
         await push(
             client, anna, [set_answer(6, world.checklists["gemeente-groningen"], "tijd", "12:00")]
@@ -190,8 +192,8 @@ async def test_closing_a_case_evicts_it_from_every_phone(
 
     for session, cursor in ((anna, anna_cursor), (bert, bert_cursor)):
         records, _ = await pull_all(client, session, cursor)
-        assert [(r["kind"], r["id"], r["data"]["scope"]) for r in records] == [
-            ("evict", world.case_id, "case")
+        assert [(r["kind"], r["id"], r["data"]["scope"], r["data"]["reason"]) for r in records] == [
+            ("evict", world.case_id, "case", "case-closed")
         ]
     late = (
         await push(
