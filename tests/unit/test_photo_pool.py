@@ -65,6 +65,7 @@ async def test_workers_load_neither_the_main_module_nor_the_app() -> None:
         # Under pytest the main module is pytest's script; under `schouw serve` the CLI.
         assert not await pool.run(worker_jobs.imported, "_pytest")
         assert not await pool.run(worker_jobs.imported, "server.app")
+        assert not await pool.run(worker_jobs.imported, "server.db")
         assert await pool.run(worker_jobs.imported, "PIL.Image")
     finally:
         await pool.close()
