@@ -13,13 +13,14 @@ from server.evidence.uploads import UploadService
 
 
 async def start(app: Litestar) -> None:
-    """Create the processor and upload service, resume unfinished work, start the sweeper."""
+    """Start the photo workers and the upload service, resume unfinished work and the sweeper."""
     settings = app.state.settings
     processor = PhotoProcessor(app.state.db, settings)
     app.state.photos = processor
     app.state.uploads = UploadService(
         app.state.db, processor, settings.upload_max_size, settings.upload_expiry
     )
+    await processor.start()
     await processor.recover()
     app.state.upload_sweeper = asyncio.create_task(
         run_forever(app.state.uploads), name="schouw-upload-sweeper"

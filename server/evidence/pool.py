@@ -33,6 +33,7 @@ import contextlib
 import logging
 import multiprocessing
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,6 +47,8 @@ log = logging.getLogger("schouw.evidence")
 
 T = TypeVar("T")
 ATTEMPTS = 2
+# Worker starts change the main module for a moment (below): one at a time, in any thread.
+_START_LOCK = threading.Lock()
 
 
 class WorkerLost(Exception):
@@ -70,9 +73,9 @@ def _main_module_hidden() -> Iterator[None]:
     ``schouw serve`` that is the console script and with it the whole app (0.7 s of CPU and
     about 90 MiB more per worker, each time a worker is recycled). The workers need only
     ``server.evidence.worker``, so while one is started the main module shows neither a file
-    nor a spec and the child leaves it alone. Workers are started only on the event-loop
-    thread, inside ``submit`` (the executors never start processes on their own: they have
-    one worker and no ``max_tasks_per_child``).
+    nor a spec and the child leaves it alone. Workers are started only inside the ``submit``
+    of :meth:`_Slot.start`, under ``_START_LOCK`` (the executors never start processes on
+    their own: they have one worker and no ``max_tasks_per_child``).
     """
     main = sys.modules["__main__"]
     saved: dict[str, object] = {
@@ -98,6 +101,10 @@ class _Slot:
 
     def start(self) -> ProcessPoolExecutor:
         """The slot's executor, with its worker process started (once)."""
+        with _START_LOCK:
+            return self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         if self.executor is None:
             self.executor = ProcessPoolExecutor(
                 max_workers=1,
@@ -178,6 +185,15 @@ class WorkerPool:
                     slot.retire(restart=True)
                 self._release(slot)
         raise AssertionError("unreachable")
+
+    async def start(self) -> None:
+        """Start every worker now (in a thread: the first start also starts the fork server)."""
+
+        def start_all() -> None:
+            for slot in (*self._slots, self._reserved):
+                slot.start()
+
+        await asyncio.to_thread(start_all)
 
     async def pids(self) -> list[int]:
         """The process ids of the workers that take any job (starting them if needed)."""

@@ -215,6 +215,10 @@ class PhotoProcessor:
 
         await self.db.write(fail)
 
+    async def start(self) -> None:
+        """Start the photo worker processes (with the app, so no photo waits for them)."""
+        await self.pool.start()
+
     async def recover(self) -> int:
         """Queue again every complete upload whose processing did not finish (after a stop)."""
         ids = await self.db.read(repo.processing_uploads)
