@@ -58,11 +58,18 @@ def _answered(item: Item, value: Any) -> bool:
 
 
 def missing(
-    template: Template, answers: Mapping[str, Any], photo_counts: Mapping[str, int]
+    template: Template,
+    answers: Mapping[str, Any],
+    photo_counts: Mapping[str, int],
+    shown: set[str] | None = None,
 ) -> dict[str, str]:
-    """Item key → Dutch message for everything that blocks submitting; empty when complete."""
+    """Item key → Dutch message for everything that blocks submitting; empty when complete.
+
+    ``shown``: :func:`visible_keys` of these answers, when the caller has it already.
+    """
     problems: dict[str, str] = {}
-    shown = visible_keys(template, answers)
+    if shown is None:
+        shown = visible_keys(template, answers)
     for item in template.items():
         if item.key not in shown:
             continue
@@ -91,10 +98,15 @@ class Progress(NamedTuple):
 
 
 def progress(
-    template: Template, answers: Mapping[str, Any], photo_counts: Mapping[str, int]
+    template: Template,
+    answers: Mapping[str, Any],
+    photo_counts: Mapping[str, int],
+    shown: set[str] | None = None,
 ) -> Progress:
-    """How far a checklist is, over the items shown for these answers."""
-    shown = visible_keys(template, answers)
+    """How far a checklist is, over the items shown for these answers (``shown`` as in
+    :func:`missing`)."""
+    if shown is None:
+        shown = visible_keys(template, answers)
     done = total = 0
     for item in template.items():
         if item.key not in shown:
@@ -124,7 +136,11 @@ def required_progress(
     return Progress(done, total)
 
 
-def required_count(template: Template, answers: Mapping[str, Any]) -> int:
-    """How many of the items shown for these answers are required."""
-    shown = visible_keys(template, answers)
+def required_count(
+    template: Template, answers: Mapping[str, Any], shown: set[str] | None = None
+) -> int:
+    """How many of the items shown for these answers are required (``shown`` as in
+    :func:`missing`)."""
+    if shown is None:
+        shown = visible_keys(template, answers)
     return sum(1 for item in template.items() if item.key in shown and item.required)

@@ -18,7 +18,7 @@ from server.sync.protocol import AmendAnswer, AnswerValue, SetAnswer, sorted_enc
 from server.sync.values import check_value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Write:
     """One answer write, from a device op or a server op (``device_id``/``seq`` None)."""
 
@@ -36,7 +36,7 @@ class Write:
     now: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WriteResult:
     """What happened: the field's rev after the write, and a conflict id if one was recorded."""
 
@@ -137,7 +137,7 @@ def _record_conflict(
     return conflict_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Field:
     """A field's current write as the answers table holds it (or will, once flushed)."""
 

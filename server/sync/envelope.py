@@ -23,7 +23,7 @@ from server.sync.protocol import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RawOp:
     """One op of the envelope: its seq (decoded strictly) and its bytes."""
 

@@ -14,7 +14,7 @@ class Outcome(Enum):
     CONFLICT = "conflict"  # not seen and a different value: replace and record a conflict
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CurrentWrite:
     """The write that produced a field's current value."""
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from server.checklists.completeness import missing, progress, required_count
+from server.checklists.completeness import missing, progress, required_count, visible_keys
 from server.db.feed import ChangeRecorder
 from server.sync.protocol import ChecklistProgress
 from server.sync.templates import template_by_hash
@@ -58,12 +58,13 @@ def checklists_progress(
         for checklist_id, slug, version, digest in refs:
             template = template_by_hash(conn, slug, version, digest).template
             given, photos = answers[checklist_id], photo_counts[checklist_id]
-            done = progress(template, given, photos)
+            shown = visible_keys(template, given)
+            done = progress(template, given, photos, shown)
             out[checklist_id] = ChecklistProgress(
                 answered=done.done,
                 visible=done.total,
-                required=required_count(template, given),
-                missing=len(missing(template, given, photos)),
+                required=required_count(template, given, shown),
+                missing=len(missing(template, given, photos, shown)),
             )
     return out
 

@@ -65,7 +65,7 @@ BATCHED = (SetAnswer, AmendAnswer, AddNote)
 any other op first flushes them, since it may read what they write."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Prior:
     op_id: str
     user_id: str
