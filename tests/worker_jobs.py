@@ -41,3 +41,8 @@ def wait_for(started: Path, marker: Path) -> int:
     started.touch()
     wait_for_file(marker)
     return os.getpid()
+
+
+def parent_pid() -> int:
+    """The pid of this worker's parent process (the fork server)."""
+    return os.getppid()

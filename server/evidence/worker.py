@@ -16,6 +16,11 @@ Limits (set once when a worker starts, see :func:`start_worker`):
 - ``RLIMIT_CORE`` 0: a worker killed by a signal leaves no core file behind.
 - niceness 10: request handling in the server goes first.
 
+A worker exits as soon as the server process is gone, even if it was killed (a worker
+waiting for work would otherwise wait for ever, and keep its fork server alive too): a small
+thread waits for the end of the server's lifeline, the pipe multiprocessing keeps open
+between a process and the children it started.
+
 A worker ignores SIGINT and SIGTERM. Ctrl-C in a terminal and a service manager's stop
 signal reach the whole process group; the server then shuts down in order and lets the
 photos in progress finish, and a worker interrupted half-way would only turn a good photo
@@ -26,10 +31,14 @@ job queue closes and the worker exits.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
+import multiprocessing
+import multiprocessing.connection
 import os
 import resource
 import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +49,7 @@ BACKGROUND_NICE = 10
 MIB = 1024 * 1024
 # CPU seconds a worker may spend outside jobs over its life (start-up, pickling).
 _CPU_MARGIN = 10
+_M_ARENA_MAX = -8  # glibc malloc.h
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,15 @@ def start_worker(limits: WorkerLimits) -> None:
     """Initializer of every worker process: lower its priority and set its limits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    server = multiprocessing.parent_process()
+    if server is not None:
+        # Thread stacks and per-thread malloc arenas (64 MiB each) count against RLIMIT_AS:
+        # a small stack, and one arena for the whole process.
+        _one_malloc_arena()
+        threading.stack_size(256 * 1024)
+        threading.Thread(
+            target=_exit_with, args=(server.sentinel,), name="lifeline", daemon=True
+        ).start()
     with contextlib.suppress(OSError):
         os.nice(BACKGROUND_NICE)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -78,6 +97,18 @@ def start_worker(limits: WorkerLimits) -> None:
     lifetime = limits.cpu_seconds_per_job * (limits.jobs_per_worker + 1) + _CPU_MARGIN
     used = _cpu_used()
     resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds_per_job, used + lifetime))
+
+
+def _one_malloc_arena() -> None:
+    """Make glibc serve every thread from the main arena (``mallopt(M_ARENA_MAX, 1)``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+
+
+def _exit_with(sentinel: int) -> None:
+    """Wait until the server process is gone, then end this worker at once."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _cpu_used() -> int:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from server.evidence.worker import WorkerLimits
 from tests import worker_jobs
 
 MIB = 1024 * 1024
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pool(*, workers: int = 1, memory_mib: int = 256, jobs: int = 50) -> WorkerPool:
@@ -96,6 +101,47 @@ async def test_workers_leave_ctrl_c_and_stop_signals_to_the_server() -> None:
         assert pool.lost == 0
     finally:
         await pool.close()
+
+
+SERVER = """
+import asyncio, json
+from server.evidence.pool import WorkerPool
+from server.evidence.worker import WorkerLimits
+from tests import worker_jobs
+
+async def main():
+    pool = WorkerPool(1, WorkerLimits(256 << 20, 2, 50))
+    await pool.start()
+    pids = await pool.pids()
+    pids.append(await pool.run(worker_jobs.parent_pid))
+    print(json.dumps(pids), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_and_their_fork_server_exit_when_the_server_is_killed() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            pids = json.loads(server.stdout.readline())
+        finally:
+            server.kill()
+    assert len(pids) == 2  # the worker and the fork server
+    deadline = time.monotonic() + 60
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if _running(pid)]
 
 
 async def test_a_worker_is_recycled_after_its_jobs() -> None:
