@@ -18,7 +18,7 @@ import msgspec
 
 from server.lib.clock import iso, now_iso, parse_iso, utc_now
 from server.lib.ids import uuid7
-from server.partners.events import Coalesced, agency_events, coalesce, page_end
+from server.partners.events import Coalesced, agency_entries, page_end
 
 BATCH = 5000
 
@@ -77,9 +77,7 @@ def plan(conn: sqlite3.Connection, batch: int = BATCH) -> Plan:
     if position > after:
         for sub in subscribers(conn):
             if sub.agency_id not in per_agency:  # clients of one agency see the same events
-                per_agency[sub.agency_id] = coalesce(
-                    agency_events(conn, sub.agency_id, after, position)
-                )
+                per_agency[sub.agency_id] = agency_entries(conn, sub.agency_id, after, position)
             if per_agency[sub.agency_id]:
                 entries.append((sub.client_id, per_agency[sub.agency_id]))
     return Plan(after, position, entries)
