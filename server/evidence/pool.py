@@ -238,5 +238,6 @@ class WorkerPool:
 
 def _pid(slot: _Slot) -> Future[int]:
     slot.start()
-    assert slot.pid is not None
+    if slot.pid is None:
+        raise RuntimeError("photo worker slot started without a pid future")
     return slot.pid

@@ -61,8 +61,10 @@ def test_logout_keeps_unsynced_work_unless_confirmed(
     choose(page, "toegang-verleend", "yes")
     page.click("nav a[href='#/status']")
 
+    # The confirm dialog holds the page: do not wait for navigations after the click (under
+    # load Playwright's bookkeeping waited out its 30 s while the dialog was open).
     with page.expect_event("dialog") as refused:
-        page.click("#logout")
+        page.click("#logout", no_wait_after=True)
     dialog = refused.value
     assert "1 wijzigingen" in dialog.message
     dialog.dismiss()
