@@ -573,17 +573,20 @@ notification clients (order rotated) and judges the median ratio.
 
 **Where the time goes.** Wall-clock rates here follow the machine's load (other builds share
 both cores; the server gets part of CPU 0), so each phase also reports the server's CPU per
-unit. A feed page is one SQL statement per page (visibility as SQL conditions); about 30 µs
-of server CPU per event, i.e. some 33,000 events per second of one core, so the 20,000
-events/s target holds on a core of its own and was missed in loaded runs. Before this work
-the feed decided visibility per row in Python (105-124 µs per event in the same bench) and
-notifications were sent with httpx (3.2-4.2 ms of CPU per notification, 139-190/s) instead of
-aiohttp (0.4 ms). A summary costs about 1.2-1.4 ms of server CPU (HTTP, token check, the
-projection, the audit event; 0.1 ms of it the audit write), so 20 clients calling back to
-back keep p50 near 30-45 ms and p99 under 100 ms at a load average up to about 5; higher
-load stretches the tail. With 10 notification clients, pushes pay for one fill a second
-(events decided on a reader, one small write) and the deliveries; rounds vary by more than
-that cost on this machine."""
+unit. A feed page is one SQL statement per page (visibility as SQL conditions): 20-30 µs of
+server CPU per event in this session's runs, i.e. 33,000-50,000 events per second of one
+core, so 20,000 events/s takes about half a core (plus the client's share); it was missed in
+the loaded runs (12,000-19,000 events/s at load averages 5-8). Before this work the feed
+decided visibility per row in Python (105-124 µs per event in the same bench) and
+notifications were sent with httpx (3.2-4.2 ms of CPU per notification, 139-190/s) instead
+of aiohttp (0.3-0.4 ms). A summary costs 0.95-1.4 ms of server CPU (HTTP, token check, the
+projection, the audit event; about 0.1 ms of it the audit write), so 20 clients calling back
+to back keep p50 at 30-46 ms; p99 ranged from 84 to 192 ms over this session's full runs
+(load 5-8). The tail is not explained yet: every call waits for its audit commit on the single
+writer, which also checkpoints the WAL once a second; that is where to look next. With 10
+notification clients, pushes pay for one fill a second (events decided on a reader, one small
+write) and the deliveries: 5-30 µs more server CPU per op in most rounds, less than the
+rounds vary on this machine, but not nothing."""
 
 
 def write_doc(r: dict[str, Any]) -> None:
