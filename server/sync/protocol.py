@@ -316,7 +316,7 @@ class ChecklistData(msgspec.Struct):
     progress: ProgressText | None
 
 
-class AnswerData(msgspec.Struct):
+class AnswerData(msgspec.Struct, gc=False):
     """``answer`` (id ``<checklist_id>/<item_key>``)."""
 
     checklist_id: str
@@ -327,7 +327,7 @@ class AnswerData(msgspec.Struct):
     updated_at: str
 
 
-class NoteData(msgspec.Struct):
+class NoteData(msgspec.Struct, gc=False):
     """``note``."""
 
     id: str
@@ -339,7 +339,7 @@ class NoteData(msgspec.Struct):
     created_at: str
 
 
-class PhotoData(msgspec.Struct):
+class PhotoData(msgspec.Struct, gc=False):
     """``photo``: metadata; the bytes come from ``/api/v1/photos/{id}/{variant}``."""
 
     id: str
@@ -414,7 +414,9 @@ class EvictData(msgspec.Struct):
     checklist_id: str | msgspec.UnsetType = msgspec.UNSET
 
 
-class _Record(msgspec.Struct, tag_field="kind"):
+class _Record(msgspec.Struct, tag_field="kind", gc=False):
+    # Not tracked by the garbage collector (no record holds a reference cycle): a pull makes
+    # one per record, as it does the data of the frequent kinds (answer, note, photo).
     id: str
     rev: int
     deleted: bool

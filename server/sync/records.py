@@ -50,9 +50,12 @@ EntityData = (
 )
 
 
-@dataclass(slots=True)
-class Entity:
-    """One entity's latest state, with what the projection needs to filter it."""
+class Entity(msgspec.Struct, gc=False):
+    """One entity's latest state, with what the projection needs to filter it.
+
+    Not tracked by the garbage collector (``gc=False``; it never holds a reference cycle): a
+    pull makes one per record, and tracking them made collections a sixth of a pull's CPU.
+    """
 
     kind: str
     id: str
