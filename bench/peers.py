@@ -218,6 +218,11 @@ def verdict(ratio: float, cpu_ratio: float, ratio_min: float, cpu_max: float | N
     return "missed"
 
 
+def ratio_text(x: float) -> str:
+    """Three significant digits for ratios near a bound: 0.286, 2.32."""
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
 def _num(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}/s" if value >= 100 else f"{value:,.1f} {unit}/s"
 
@@ -238,12 +243,13 @@ def table(results: dict[str, Any]) -> str:
         bound = spec.get("cpu_max", 1 / spec["ratio_min"])
         mark = "**missed**" if row["verdict"] == "missed" else row["verdict"]
         lines.append(
-            f"| {spec['what']} | {r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f}) |"
-            f" {c['median']:.2f} ({c['min']:.2f}-{c['max']:.2f}) |"
+            f"| {spec['what']} | {ratio_text(r['median'])}x ({ratio_text(r['min'])}-"
+            f"{ratio_text(r['max'])}) | {ratio_text(c['median'])} ({ratio_text(c['min'])}-"
+            f"{ratio_text(c['max'])}) |"
             f" {_num(row['ours_rate']['median'], spec['unit'])} |"
             f" {_num(row['peer_rate']['median'], spec['unit'])} |"
             f" {la['min']:.2f}-{la['max']:.2f} |"
-            f" >= {spec['ratio_min']}x (CPU <= {bound:.2f}) | {mark} |"
+            f" >= {spec['ratio_min']}x (CPU <= {ratio_text(bound)}) | {mark} |"
         )
     rss = results.get("rss")
     if rss:

@@ -172,8 +172,8 @@ def test_table_has_the_measured_rows_with_targets_and_verdicts() -> None:
     assert len(lines) == 4  # header, rule, one comparison, memory
     push = lines[2]
     assert "`_bulk_docs`" in push
-    assert "| 2.00x (1.50-3.00) | 0.50 (0.25-1.00) | 200 ops/s | 100 ops/s | 0.50-2.50 |" in push
-    assert push.endswith("| >= 3.5x (CPU <= 0.29) | **missed** |")
+    assert "| 2.00x (1.50-3.00) | 0.500 (0.250-1.00) | 200 ops/s | 100 ops/s | 0.50-2.50 |" in push
+    assert push.endswith("| >= 3.5x (CPU <= 0.286) | **missed** |")
     assert "+98 MiB vs +52 MiB (RSS +120 vs +53)" in lines[3]
     assert lines[3].endswith("| Schouw <= 64 MB (61 MiB) | **missed** |")
 
