@@ -564,6 +564,16 @@ def measure(tmp: Path, phases: tuple[str, ...] = PHASES, rounds: int = 1) -> dic
                         outs.append(out)
                     results["push_open"][str(n)] = _median_round(outs, "p99_ms")
             if "openloop" in phases:
+                # Warm-up (not measured): the first batches after a start pay for caches.
+                warm = loadgen(
+                    {
+                        "mode": "open",
+                        "url": f"{url}/api/v1/sync/push",
+                        "devices": devices[:50],
+                        "seconds": 2,
+                    }
+                )
+                advance(warm["seqs"])
                 results["openloop"] = {}
                 for n in OPEN_LEVELS:
                     outs = []
