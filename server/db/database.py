@@ -10,9 +10,9 @@ Reads are synchronous functions too, run on one of several read-only connections
 whole unit on the connection's thread costs one thread hop instead of one per statement
 (about 0.1 ms per await on the development machine; see docs/performance.md).
 
-WAL checkpoints copy pages into the database file on a connection and thread of their own
-(PASSIVE: they never take the write lock), so the writer keeps committing meanwhile; see
-``Database._checkpoint_once`` and docs/operations.md.
+WAL checkpoints run on the writer's thread between two groups, every CHECKPOINT_INTERVAL
+after writes: short and often, so the writer stops for a few milliseconds at a time and the
+log stays small (see ``Database._checkpoint_once`` and docs/operations.md).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ WriteFn = Callable[[sqlite3.Connection], T]
 log = logging.getLogger("schouw.db")
 
 MAX_GROUP = 64
-CHECKPOINT_INTERVAL = 1.0
+# Measured open loop at 5,000-10,000 ops/s (docs/performance.md): every 0.25 s the writer
+# stops for about a quarter of what one checkpoint a second cost it, and p99 fell by half.
+CHECKPOINT_INTERVAL = 0.25
 # After the log starts over, a WAL file larger than this is truncated to it.
 WAL_SIZE_LIMIT = 64 * 2**20
 
@@ -54,19 +56,6 @@ def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
     else:
         conn.execute("PRAGMA query_only = ON")
-
-
-def _configure_checkpointer(conn: sqlite3.Connection) -> None:
-    # Writes nothing itself; FULL makes each checkpoint fsync the database file before the
-    # log may start over, so a crash never loses a checkpointed commit.
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA wal_autocheckpoint = 0")
-
-
-def _checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    """A PASSIVE checkpoint: (busy, frames in the log, frames copied to the database)."""
-    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def open_sync(path: Path) -> sqlite3.Connection:
@@ -120,7 +109,6 @@ class Database:
         self._queue: asyncio.Queue[_Unit | None] = asyncio.Queue()
         self._writer_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
-        self._checkpointer: aiosqlite.Connection | None = None
         self._dirty = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -140,12 +128,10 @@ class Database:
                 )
                 self._readers.append(reader)
                 await self._call(reader, lambda c: _configure(c, writer=False))
-            self._checkpointer = await aiosqlite.connect(path, isolation_level=None)
-            await self._call(self._checkpointer, _configure_checkpointer)
         except BaseException:
             # Each aiosqlite connection owns a non-daemon thread: a failed open (for example
             # a database newer than this program) must not leave one behind.
-            for conn in [*self._readers, self._writer, self._checkpointer]:
+            for conn in [*self._readers, self._writer]:
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await conn.close()
@@ -230,7 +216,7 @@ class Database:
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(CHECKPOINT_INTERVAL)
-            if not self._dirty:
+            if not self._dirty or not self._readers:
                 continue
             self._dirty = False
             try:
@@ -239,22 +225,18 @@ class Database:
                 log.exception("WAL checkpoint failed")
 
     async def _checkpoint_once(self) -> None:
-        """Copy the log into the database file, stopping the writer only for the tail.
+        """Copy the log into the database file (PASSIVE) on the writer's thread.
 
-        A PASSIVE checkpoint never takes the write lock: on its own connection it copies
-        what was committed when it started (about an interval's worth) while the writer
-        goes on committing. Then a second PASSIVE checkpoint runs on the writer's thread,
-        between two groups: it copies only what was committed meanwhile (a few commits),
-        and the writer's next transaction finds the whole log in the database file and
-        starts the log over (SQLite does that only then), so the log stays about one
-        interval long. Measured on the development machine, the writer stopped for 2-8 ms
-        per checkpoint (median) instead of 33-39 ms with the whole checkpoint on its thread.
+        It runs between two write groups, so it has the whole log to itself and the writer's
+        next transaction starts the log over (SQLite does that only when the whole log is in
+        the database file). A checkpoint on a connection of its own, concurrent with the
+        writer, was tried: the log then rarely started over, and near the writer's capacity
+        the concurrent copying and fsyncs slowed every commit (p99 twice as high).
         """
-        checkpointer, writer = self._checkpointer, self._writer
-        if checkpointer is None or writer is None:
+        writer = self._writer
+        if writer is None:
             return
-        await self._call(checkpointer, _checkpoint)
-        await self._call(writer, _checkpoint)
+        await self._call(writer, lambda c: c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
 
     async def close(self) -> None:
         """Finish queued writes, checkpoint, and close every connection."""
@@ -270,9 +252,6 @@ class Database:
         for reader in self._readers:
             await reader.close()
         self._readers.clear()
-        if self._checkpointer is not None:
-            await self._checkpointer.close()
-            self._checkpointer = None
         if self._writer is not None:
             with contextlib.suppress(sqlite3.Error):
                 await self._call(
