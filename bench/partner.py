@@ -571,22 +571,24 @@ notification runs through the real server and writes its audit event (`synchrono
 concurrent calls share a commit). The push phase alternates rounds without and with 10
 notification clients (order rotated) and judges the median ratio.
 
-**Where the time goes.** Wall-clock rates here follow the machine's load (other builds share
-both cores; the server gets part of CPU 0), so each phase also reports the server's CPU per
-unit. A feed page is one SQL statement per page (visibility as SQL conditions): 20-30 µs of
-server CPU per event in this session's runs, i.e. 33,000-50,000 events per second of one
-core, so 20,000 events/s takes about half a core (plus the client's share); it was missed in
-the loaded runs (12,000-19,000 events/s at load averages 5-8). Before this work the feed
-decided visibility per row in Python (105-124 µs per event in the same bench) and
-notifications were sent with httpx (3.2-4.2 ms of CPU per notification, 139-190/s) instead
-of aiohttp (0.3-0.4 ms). A summary costs 0.95-1.4 ms of server CPU (HTTP, token check, the
-projection, the audit event; about 0.1 ms of it the audit write), so 20 clients calling back
-to back keep p50 at 30-46 ms; p99 ranged from 84 to 192 ms over this session's full runs
-(load 5-8). The tail is not explained yet: every call waits for its audit commit on the single
-writer, which also checkpoints the WAL once a second; that is where to look next. With 10
-notification clients, pushes pay for one fill a second (events decided on a reader, one small
-write) and the deliveries: 5-30 µs more server CPU per op in most rounds, less than the
-rounds vary on this machine, but not nothing."""
+**Where the time goes.** Wall-clock rates follow the machine's load (other builds share
+both cores; the server then gets only part of CPU 0), so each phase also reports the server's
+CPU per unit, which moves much less. A feed page is one SQL statement per page and agency
+(visibility as SQL conditions): 20-30 µs of server CPU per event, i.e. 33,000-50,000 events
+per second of one core. On a quiet machine (load 1.6) the feed ran at 42,000-46,000 events/s;
+at load averages 5-8 the same code gave 12,000-19,000. Before this work the feed decided
+visibility per row in Python (105-124 µs per event in the same bench) and notifications were
+sent with httpx (3.2-4.2 ms of CPU per notification, 139-190/s) instead of aiohttp (0.3-0.4
+ms). A summary costs 0.9-1.4 ms of server CPU (HTTP, token check, the projection, the audit
+event; about 0.1 ms of it the audit write; concurrent calls share one commit): p99 27-33 ms
+at load 2, 84-192 ms at load 5-8, where pauses of 150-200 ms hit all 20 clients at once
+(the process descheduled or the writer's WAL checkpoint; not pinned down).
+With 10 notification clients, pushes pay for one fill a second (each feed row's event
+decided on a reader, about 5 µs per row, plus one small write) and the deliveries (about
+0.3 ms each, 64 cases x 10 clients per round here): 8-25 µs more server CPU per op, and
+the server shares its one core with that work, so the target (at most 10 % fewer ops/s) is
+missed: median ratio 0.84 at load 1.6. Moving notification work off the pushing core (a
+worker process of its own) is the next step; it is not built."""
 
 
 def write_doc(r: dict[str, Any]) -> None:
