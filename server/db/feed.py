@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Protocol
 
+from server.db.rows import insert_rows
 from server.lib.clock import now_iso
 
 
@@ -52,8 +53,8 @@ class ChangeRecorder(Protocol):
 
 
 class ChangeBuffer:
-    """Allocates ``server_seq`` values for one write unit and inserts the rows in one
-    ``executemany`` (:meth:`flush`), instead of one INSERT per change.
+    """Allocates ``server_seq`` values for one write unit and inserts the rows with one
+    multi-row INSERT (:meth:`flush`, :func:`insert_rows`), instead of one INSERT per change.
 
     Only valid while nothing else appends to ``changes`` in between, which holds inside one
     unit on the single writer as long as the unit records every change through this buffer.
@@ -95,9 +96,10 @@ class ChangeBuffer:
     def flush(self, conn: sqlite3.Connection) -> None:
         """Insert the buffered change rows."""
         if self.rows:
-            conn.executemany(
-                "INSERT INTO changes (seq, kind, entity_id, case_id, checklist_id, user_id, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            insert_rows(
+                conn,
+                "INSERT INTO changes (seq, kind, entity_id, case_id, checklist_id, user_id, at)",
+                "(?, ?, ?, ?, ?, ?, ?)",
                 self.rows,
             )
             self.rows.clear()

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from server.db.feed import ChangeRecorder, record_change
+from server.db.rows import insert_rows
 from server.lib.errors import Conflict, FieldError, Unprocessable
 from server.lib.ids import uuid7
 from server.sync.context import ChecklistInfo, PushContext
@@ -150,9 +151,12 @@ class _Field:
     overwrote: bytes | None  # None: unknown (written before the value was kept)
 
 
-_UPSERT = (
+_INSERT = (
     "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id, device_id,"
-    " seq, amended, updated_at, overwrote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'null')"
+    " seq, amended, updated_at, overwrote)"
+)
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'null')"
+_ON_CONFLICT = (
     " ON CONFLICT (checklist_id, item_key) DO UPDATE SET value = excluded.value,"
     " overwrote = answers.value,"
     " rev = excluded.rev, op_id = excluded.op_id, author_id = excluded.author_id,"
@@ -168,8 +172,9 @@ class AnswerWrites:
     :meth:`load` reads the current write of every field the unit is about to touch in one
     query; :meth:`store` decides each write with the merge rule (:func:`decide`) against
     that state in memory and keeps it up to date; :meth:`flush` writes the decided answers
-    with one ``executemany``, in the order they were decided (so ``overwrote`` and
-    ``amended`` come out as if each had been written on its own). Conflict records are
+    with one multi-row upsert, in the order they were decided (SQLite runs the rows one
+    after the other, so ``overwrote`` and ``amended`` come out as if each had been written
+    on its own). Conflict records are
     written as they arise: they are rare and nothing in the unit reads them back.
 
     Valid while the unit writes answers only through this object; call :meth:`flush`
@@ -258,9 +263,9 @@ class AnswerWrites:
         return WriteResult(outcome, rev)
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        """Write the decided answers (one ``executemany``)."""
+        """Write the decided answers (one multi-row upsert)."""
         if self._rows:
-            conn.executemany(_UPSERT, self._rows)
+            insert_rows(conn, _INSERT, _ROW, self._rows, _ON_CONFLICT)
             self._rows.clear()
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from server.cases.progress import mark_inspected_when_done
 from server.checklists.completeness import missing
+from server.db.rows import insert_rows
 from server.lib.errors import FieldError, NotFound, Unprocessable
 from server.sync.answers import WriteResult
 from server.sync.context import ChecklistInfo, PushContext, id_taken
@@ -25,13 +26,13 @@ def _check_item(info: ChecklistInfo, item_key: str | None) -> None:
 
 _NOTE_INSERT = (
     "INSERT INTO notes (id, checklist_id, item_key, text, author_id, device_id, op_id,"
-    " client_time, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " client_time, created_at, rev)"
 )
 
 
 class NoteWrites:
     """The notes of one write unit: which ids are taken is read in one query (:meth:`load`),
-    the new notes are inserted with one ``executemany`` (:meth:`flush`)."""
+    the new notes are inserted with one multi-row INSERT (:meth:`flush`)."""
 
     def __init__(self) -> None:
         self._checked: set[str] = set()
@@ -63,7 +64,7 @@ class NoteWrites:
     def flush(self, conn: sqlite3.Connection) -> None:
         """Insert the new notes."""
         if self._rows:
-            conn.executemany(_NOTE_INSERT, self._rows)
+            insert_rows(conn, _NOTE_INSERT, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
             self._rows.clear()
 
 

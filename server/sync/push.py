@@ -10,6 +10,7 @@ from typing import Any
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.db.feed import ChangeBuffer, current_epoch
+from server.db.rows import insert_rows
 from server.lib.clock import now_iso
 from server.lib.errors import (
     Conflict,
@@ -327,10 +328,11 @@ class PushUnit:
         refresh_progress(conn, self.touched, buffer)
         buffer.flush(conn)
         if rows:
-            conn.executemany(
+            insert_rows(
+                conn,
                 "INSERT INTO ops (op_id, device_id, seq, user_id, kind, payload, payload_hash,"
-                " status, result, client_time, received_at, epoch, checklist_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, result, client_time, received_at, epoch, checklist_id)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         conn.execute(

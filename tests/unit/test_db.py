@@ -13,6 +13,7 @@ from server.admin.common import write as cli_write
 from server.db import Database
 from server.db.database import WAL_SIZE_LIMIT, open_sync
 from server.db.migrate import available
+from server.db.rows import MAX_ROWS, insert_rows
 from server.lib.errors import Conflict
 
 
@@ -122,3 +123,61 @@ def test_cli_write_is_all_or_nothing(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
     assert not conn.in_transaction
     conn.close()
+
+
+def _table(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT UNIQUE, v INTEGER,"
+        " prev INTEGER) STRICT"
+    )
+    return conn
+
+
+def test_insert_rows_chunks_at_the_variable_limit_and_keeps_the_order(tmp_path: Path) -> None:
+    conn = _table(tmp_path / "t.db")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7)  # three rows of two per statement
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    insert_rows(conn, "INSERT INTO t (k, v)", "(?, ?)", [(f"k{i}", i) for i in range(8)])
+    conn.set_trace_callback(None)
+    assert [s.count("(") - 1 for s in statements] == [3, 3, 2]  # rows per statement
+    rows = conn.execute("SELECT seq, k, v FROM t ORDER BY seq").fetchall()
+    assert rows == [(i + 1, f"k{i}", i) for i in range(8)]
+    insert_rows(conn, "INSERT INTO t (k, v)", "(?, ?)", [])  # nothing to insert: no statement
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (8,)
+
+
+def test_insert_rows_caps_the_rows_per_statement(tmp_path: Path) -> None:
+    conn = _table(tmp_path / "t.db")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    insert_rows(conn, "INSERT INTO t (v)", "(?)", [(i,) for i in range(MAX_ROWS + 1)])
+    assert [s.count("(") - 1 for s in statements] == [MAX_ROWS, 1]
+    assert conn.execute("SELECT count(*), sum(v) FROM t").fetchone() == (
+        MAX_ROWS + 1,
+        MAX_ROWS * (MAX_ROWS + 1) // 2,
+    )
+
+
+def test_insert_rows_upserts_row_after_row(tmp_path: Path) -> None:
+    """A later row of one statement sees what an earlier row wrote (as executemany did)."""
+    conn = _table(tmp_path / "t.db")
+    insert_rows(
+        conn,
+        "INSERT INTO t (k, v, prev)",
+        "(?, ?, NULL)",
+        [("a", 1), ("b", 2), ("a", 3), ("a", 4)],
+        " ON CONFLICT (k) DO UPDATE SET prev = t.v, v = excluded.v",
+    )
+    assert conn.execute("SELECT k, v, prev FROM t ORDER BY k").fetchall() == [
+        ("a", 4, 3),
+        ("b", 2, None),
+    ]
+
+
+def test_insert_rows_is_all_or_nothing_per_statement(tmp_path: Path) -> None:
+    conn = _table(tmp_path / "t.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        insert_rows(conn, "INSERT INTO t (k, v)", "(?, ?)", [("a", 1), ("b", 2), ("a", 3)])
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
