@@ -108,9 +108,8 @@ _ITEM_KEY = (
 )
 _KINDS = ", ".join(f"'{k}'" for k in RELEVANT)
 
-EVENTS_SQL = f"""
-WITH {SHAREABLE_ITEMS_CTE}
-SELECT ch.seq, ch.case_id,
+_EVENTS_BODY = f"""
+SELECT ch.seq AS seq, ch.case_id AS case_id,
   CASE ch.kind
     WHEN 'case' THEN CASE
       WHEN ch.seq = (SELECT MIN(f.seq) FROM changes f WHERE f.case_id = ch.case_id)
@@ -124,8 +123,8 @@ SELECT ch.seq, ch.case_id,
       WHEN cl.status = 'submitted' AND cl.rev = ch.seq THEN 'checklist-submitted'
       ELSE 'case-updated' END
     ELSE 'case-updated'
-  END,
-  ch.at
+  END AS type,
+  ch.at AS at
 FROM changes ch
 LEFT JOIN checklists cl ON cl.id = ch.checklist_id AND cl.case_id = ch.case_id
 LEFT JOIN photos ph ON ch.kind = 'photo' AND ph.id = ch.entity_id
@@ -139,10 +138,21 @@ WHERE ch.seq > :after AND ch.seq <= :upto
   AND (ch.kind <> 'photo' OR {
     partner_attached_visible_sql("cl", "ph.item_key", shareable_sql("cl", "ph.item_key"))
 })
-ORDER BY ch.seq
 """
+
+EVENTS_SQL = f"WITH {SHAREABLE_ITEMS_CTE}{_EVENTS_BODY}ORDER BY ch.seq\n"
 """Every feed row in (``:after``, ``:upto``] a partner client of ``:reader_agency`` may see,
 mapped to its event type (the table above), in feed order."""
+
+
+ENTRIES_SQL = f"""
+WITH {SHAREABLE_ITEMS_CTE}
+SELECT g.case_id, g.type, g.first, g.last, (SELECT at FROM changes WHERE seq = g.last)
+FROM (SELECT e.case_id, e.type, MIN(e.seq) AS first, MAX(e.seq) AS last
+  FROM ({_EVENTS_BODY}) AS e GROUP BY e.case_id, e.type) AS g
+"""
+"""The rows of :data:`EVENTS_SQL` grouped per case and event type: the first and the last
+feed position of each (a handful of rows per case instead of one per feed row)."""
 
 
 def agency_events(conn: sqlite3.Connection, agency_id: str, after: int, upto: int) -> list[Event]:
@@ -154,18 +164,19 @@ def agency_events(conn: sqlite3.Connection, agency_id: str, after: int, upto: in
 def agency_entries(
     conn: sqlite3.Connection, agency_id: str, after: int, upto: int
 ) -> list[Coalesced]:
-    """:func:`coalesce` of :func:`agency_events`, straight from the rows (a feed page)."""
-    rows = conn.execute(EVENTS_SQL, {"after": after, "upto": upto, PARTNER_AGENCY: agency_id})
-    types: dict[str, list[str]] = {}
+    """:func:`coalesce` of :func:`agency_events`, decided in SQL per case and event type
+    (:data:`ENTRIES_SQL`), so only a few rows per case reach Python."""
+    rows = conn.execute(ENTRIES_SQL, {"after": after, "upto": upto, PARTNER_AGENCY: agency_id})
+    types: dict[str, list[tuple[int, str]]] = {}
     last: dict[str, tuple[int, str]] = {}
-    for seq, case_id, kind, at in rows:
-        seen = types.get(case_id)
-        if seen is None:
-            types[case_id] = [kind]
-        elif kind not in seen:
-            seen.append(kind)
-        last[case_id] = (seq, at)
-    entries = [Coalesced(c, tuple(types[c]), seq, at) for c, (seq, at) in last.items()]
+    for case_id, kind, first, seq, at in rows:
+        types.setdefault(case_id, []).append((first, kind))
+        if case_id not in last or seq > last[case_id][0]:
+            last[case_id] = (seq, at)
+    entries = [
+        Coalesced(c, tuple(k for _, k in sorted(types[c])), seq, at)
+        for c, (seq, at) in last.items()
+    ]
     entries.sort(key=lambda e: e.seq)
     return entries
 
