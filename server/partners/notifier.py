@@ -167,17 +167,14 @@ class Notifier:
         max_attempts = self.settings.webhook_max_attempts
         base_ms = self.settings.webhook_retry_base_ms
 
-        def store(conn: sqlite3.Connection) -> None:
-            for delivery, (ok, status, error) in zip(batch, outcomes, strict=True):
-                attempts = delivery.attempts + 1
-                retry_at = None
-                if not ok and attempts < max_attempts:
-                    retry_at = iso(utc_now() + timedelta(seconds=backoff(attempts, base_ms)))
-                outbox.record_attempt(
-                    conn, delivery.id, ok=ok, status=status, error=error, retry_at=retry_at
-                )
-
-        await self.db.write(store)
+        attempts = []
+        for delivery, (ok, status, error) in zip(batch, outcomes, strict=True):
+            retry_at = None
+            if not ok and delivery.attempts + 1 < max_attempts:
+                delay = backoff(delivery.attempts + 1, base_ms)
+                retry_at = iso(utc_now() + timedelta(seconds=delay))
+            attempts.append(outbox.Attempt(delivery.id, ok, status, error, retry_at))
+        await self.db.write(lambda c: outbox.record_attempts(c, attempts))
         return len(batch)
 
     async def _deliver_forever(self) -> None:

@@ -20,7 +20,11 @@ from server.lib.clock import iso, now_iso, parse_iso, utc_now
 from server.lib.ids import uuid7
 from server.partners.events import Coalesced, agency_entries, page_end
 
-BATCH = 5000
+BATCH = 50_000
+"""Feed rows one fill looks at, at most: about four seconds of pushes at full capacity, so
+one fill a second keeps up with them (each fill's write costs per case and client, not per
+row: fewer, larger fills cost pushes less), while a backlog is still worked off in bounded
+steps (the plan returns a few rows per case and event type, whatever the rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,27 +210,40 @@ def next_due(conn: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def record_attempt(
-    conn: sqlite3.Connection,
-    delivery_id: str,
-    *,
-    ok: bool,
-    status: int | None,
-    error: str | None,
-    retry_at: str | None,
-) -> None:
-    """Store an attempt's outcome: delivered, retry at ``retry_at``, or dead (None)."""
-    if ok:
-        conn.execute(
-            "UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1,"
-            " last_status = ?, last_error = NULL, delivered_at = ? WHERE id = ?",
-            (status, now_iso(), delivery_id),
-        )
-        return
-    conn.execute(
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of one delivery attempt: delivered (``ok``), to retry at ``retry_at``,
+    or dead (neither)."""
+
+    delivery_id: str
+    ok: bool
+    status: int | None
+    error: str | None
+    retry_at: str | None
+
+
+def record_attempts(conn: sqlite3.Connection, attempts: list[Attempt]) -> None:
+    """Store the outcomes of a batch of attempts (two batched statements)."""
+    now = now_iso()
+    conn.executemany(
+        "UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1,"
+        " last_status = ?, last_error = NULL, delivered_at = ? WHERE id = ?",
+        [(a.status, now, a.delivery_id) for a in attempts if a.ok],
+    )
+    conn.executemany(
         "UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?,"
         " last_error = ?, state = ?, due_at = COALESCE(?, due_at) WHERE id = ?",
-        (status, (error or "")[:500], "pending" if retry_at else "dead", retry_at, delivery_id),
+        [
+            (
+                a.status,
+                (a.error or "")[:500],
+                "pending" if a.retry_at else "dead",
+                a.retry_at,
+                a.delivery_id,
+            )
+            for a in attempts
+            if not a.ok
+        ],
     )
 
 
