@@ -180,10 +180,12 @@ class Delivery:
 def due(conn: sqlite3.Connection, limit: int) -> list[Delivery]:
     """Pending notifications whose time has come, oldest first, with their endpoint."""
     subs = {s.client_id: s for s in subscribers(conn)}
+    # Only rows of current subscribers count towards the limit: rows of a client whose
+    # endpoint was cleared wait (unsent) without holding up everybody else's.
     rows = conn.execute(
         "SELECT * FROM notification_outbox WHERE state = 'pending' AND due_at <= ?"
-        " ORDER BY due_at, id LIMIT ?",
-        (now_iso(), limit),
+        " AND client_id IN (SELECT value FROM json_each(?)) ORDER BY due_at, id LIMIT ?",
+        (now_iso(), msgspec.json.encode(list(subs)).decode(), limit),
     ).fetchall()
     return [
         Delivery(
