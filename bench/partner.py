@@ -575,7 +575,8 @@ notification clients (order rotated) and judges the median ratio.
 both cores; the server then gets only part of CPU 0), so each phase also reports the server's
 CPU per unit, which moves much less. A feed page is one SQL statement per page and agency
 (visibility as SQL conditions): 20-30 µs of server CPU per event, i.e. 33,000-50,000 events
-per second of one core. On a quiet machine (load 1.6) the feed ran at 42,000-46,000 events/s;
+per second of one core. On a quieter machine (load 1.1-1.6) the feed ran at 27,000-46,000 events/s
+per round in two full runs;
 at load averages 5-8 the same code gave 12,000-19,000. Before this work the feed decided
 visibility per row in Python (105-124 µs per event in the same bench) and notifications were
 sent with httpx (3.2-4.2 ms of CPU per notification, 139-190/s) instead of aiohttp (0.3-0.4
@@ -583,12 +584,16 @@ ms). A summary costs 0.9-1.4 ms of server CPU (HTTP, token check, the projection
 event; about 0.1 ms of it the audit write; concurrent calls share one commit): p99 27-33 ms
 at load 2, 84-192 ms at load 5-8, where pauses of 150-200 ms hit all 20 clients at once
 (the process descheduled or the writer's WAL checkpoint; not pinned down).
-With 10 notification clients, pushes pay for one fill a second (each feed row's event
-decided on a reader, about 5 µs per row, plus one small write) and the deliveries (about
-0.3 ms each, 64 cases x 10 clients per round here): 8-25 µs more server CPU per op, and
-the server shares its one core with that work, so the target (at most 10 % fewer ops/s) is
-missed: median ratio 0.84 at load 1.6. Moving notification work off the pushing core (a
-worker process of its own) is the next step; it is not built."""
+With 10 notification clients, pushes pay for one fill a second (a page's feed rows grouped per
+case and event type in SQL on a reader, under 1 µs per feed row, plus one small write) and the
+deliveries (about 0.3 ms of CPU each, nearly all of it aiohttp; 640 per phase here, 64 cases x
+10 clients, and 1,280 when the previous phase's coalesced notifications fall due in this one),
+on the one core the server shares with the pushes. Before the fill was grouped and batched
+(2026-12-07, load 1.6) the median ratio was 0.842 (rounds 0.78-0.96); afterwards three runs at
+load 1.0-1.6 gave 0.899, 0.974 and the 0.908 above, with single rounds from 0.73 to 1.19:
+the target holds at the median, by a small margin, and the median extra server CPU per op in
+the run above is 4 %. Sending notifications from a process of its own, off the pushing core,
+is the next step if the margin matters; it is not built."""
 
 
 def write_doc(r: dict[str, Any]) -> None:
