@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from server.auth.principal import Principal
 from server.checklists.library import publish
 from server.checklists.model import template_decoder
 from server.db import Database
@@ -82,6 +83,21 @@ class World:
     inspection_id: str
     checklists: dict[str, str]
     users: dict[str, str] = field(default_factory=dict)
+
+
+def principal_of(
+    world: World, username: str, role: str = "inspector", device_id: str | None = None
+) -> Principal:
+    """The caller a route would build for ``username`` of gemeente-groningen in ``world``
+    (for tests that call the push or pull units directly)."""
+    return Principal(
+        user_id=world.users[username],
+        username=username,
+        name=username,
+        agency_id="gemeente-groningen",
+        roles=frozenset({role}),
+        device_id=device_id,
+    )
 
 
 def publish_test_template(conn: sqlite3.Connection) -> None:

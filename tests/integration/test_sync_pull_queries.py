@@ -16,9 +16,31 @@ from server.db import Database
 from server.db.database import open_sync
 from server.sync.protocol import CaseRecord, ChecklistRecord, NoteRecord
 from server.sync.pull import MAX_LIMIT, pull_page
-from tests.sync_support import add_note, insert_case, push, quick_session, seed_world
+from tests.sync_support import (
+    add_note,
+    insert_case,
+    principal_of,
+    push,
+    quick_session,
+    seed_world,
+)
 
 N = 15
+
+
+def statements_of_one_page(app: Litestar, principal: Principal) -> tuple[int, list[Any]]:
+    """Build one pull page for ``principal`` on a connection of its own; return how many SQL
+    statements it ran and the page's records."""
+    conn = open_sync(app.state.settings.db_path)
+    try:
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        page = pull_page(conn, principal, None, MAX_LIMIT)
+        conn.set_trace_callback(None)
+        assert not page.has_more
+        return len(statements), page.changes
+    finally:
+        conn.close()
 
 
 async def test_pull_page_query_count_is_the_same_at_n_and_10n_notes(
@@ -27,14 +49,7 @@ async def test_pull_page_query_count_is_the_same_at_n_and_10n_notes(
     world = await seed_world(db)
     anna = await quick_session(db, world.users["anna"])
     checklist = world.checklists["gemeente-groningen"]
-    principal = Principal(
-        user_id=world.users["anna"],
-        username="anna",
-        name="anna",
-        agency_id="gemeente-groningen",
-        roles=frozenset({"inspector"}),
-        device_id=anna["device_id"],
-    )
+    principal = principal_of(world, "anna", device_id=anna["device_id"])
     seq = 0
 
     async def add_notes(n: int) -> None:
@@ -44,22 +59,10 @@ async def test_pull_page_query_count_is_the_same_at_n_and_10n_notes(
         body = (await push(client, anna, ops)).json()
         assert [r["status"] for r in body["results"]] == ["applied"] * n
 
-    def count() -> tuple[int, list[Any]]:
-        conn = open_sync(app.state.settings.db_path)
-        try:
-            statements: list[str] = []
-            conn.set_trace_callback(statements.append)
-            page = pull_page(conn, principal, None, MAX_LIMIT)
-            conn.set_trace_callback(None)
-            assert not page.has_more
-            return len(statements), page.changes
-        finally:
-            conn.close()
-
     await add_notes(N)
-    small, records_n = await asyncio.to_thread(count)
+    small, records_n = await asyncio.to_thread(statements_of_one_page, app, principal)
     await add_notes(9 * N)
-    large, records_10n = await asyncio.to_thread(count)
+    large, records_10n = await asyncio.to_thread(statements_of_one_page, app, principal)
     assert sum(isinstance(r, NoteRecord) for r in records_n) == N
     assert sum(isinstance(r, NoteRecord) for r in records_10n) == 10 * N
     assert len(records_10n) == len(records_n) + 9 * N
@@ -71,14 +74,7 @@ async def test_pull_page_query_count_is_the_same_at_n_and_10n_new_cases(
 ) -> None:
     """New checklists have no stored progress yet: a team lead's first pull computes it."""
     world = await seed_world(db)
-    tara = Principal(
-        user_id=world.users["tara"],
-        username="tara",
-        name="tara",
-        agency_id="gemeente-groningen",
-        roles=frozenset({"teamlead"}),
-        device_id=None,
-    )
+    tara = principal_of(world, "tara", role="teamlead")
 
     async def add_cases(n: int) -> None:
         def fn(conn: sqlite3.Connection) -> None:
@@ -93,22 +89,10 @@ async def test_pull_page_query_count_is_the_same_at_n_and_10n_new_cases(
 
         await db.write(fn)
 
-    def count() -> tuple[int, list[Any]]:
-        conn = open_sync(app.state.settings.db_path)
-        try:
-            statements: list[str] = []
-            conn.set_trace_callback(statements.append)
-            page = pull_page(conn, tara, None, MAX_LIMIT)
-            conn.set_trace_callback(None)
-            assert not page.has_more
-            return len(statements), page.changes
-        finally:
-            conn.close()
-
     await add_cases(N - 1)  # seed_world made one
-    small, records_n = await asyncio.to_thread(count)
+    small, records_n = await asyncio.to_thread(statements_of_one_page, app, tara)
     await add_cases(9 * N)
-    large, records_10n = await asyncio.to_thread(count)
+    large, records_10n = await asyncio.to_thread(statements_of_one_page, app, tara)
     assert sum(isinstance(r, CaseRecord) for r in records_n) == N
     assert sum(isinstance(r, CaseRecord) for r in records_10n) == 10 * N
     checklists = [r for r in records_10n if isinstance(r, ChecklistRecord)]

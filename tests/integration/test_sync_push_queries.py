@@ -9,13 +9,19 @@ import asyncio
 import msgspec
 from litestar import Litestar
 
-from server.auth.principal import Principal
 from server.db import Database
 from server.db.database import open_sync
 from server.sync.envelope import decode_envelope
 from server.sync.protocol import PushResponse
 from server.sync.push import PushUnit
-from tests.sync_support import add_note, envelope, quick_session, seed_world, set_answer
+from tests.sync_support import (
+    add_note,
+    envelope,
+    principal_of,
+    quick_session,
+    seed_world,
+    set_answer,
+)
 
 N = 20
 
@@ -24,14 +30,7 @@ async def test_push_reads_as_often_at_n_as_at_10n_ops(db: Database, app: Litesta
     world = await seed_world(db)
     anna = await quick_session(db, world.users["anna"])
     checklist = world.checklists["gemeente-groningen"]
-    principal = Principal(
-        user_id=world.users["anna"],
-        username="anna",
-        name="anna",
-        agency_id="gemeente-groningen",
-        roles=frozenset({"inspector"}),
-        device_id=anna["device_id"],
-    )
+    principal = principal_of(world, "anna", device_id=anna["device_id"])
     seq = 0
 
     def reads(n: int) -> int:
