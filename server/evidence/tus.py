@@ -112,6 +112,7 @@ async def _body(request: Request[Any, Any, State]) -> AsyncIterator[bytes]:
     try:
         async for chunk in request.stream():
             yield chunk
+            del chunk  # not kept while the next piece is read
     except InternalServerException as exc:
         if "disconnect" not in str(exc.detail):
             raise

@@ -7,6 +7,13 @@ counts the part that arrived (tus allows it; without a chunk checksum it needs n
 verification), so the client resumes after it. A file longer than the offset (a crash
 mid-PATCH, before the fsync) is cut back to it before the next append, so no byte is stored
 twice and none that is not durable is ever counted.
+
+Memory: a PATCH body is written as it arrives, each piece the ASGI server hands over going
+to disk (in a thread) before the next one is read, so an upload in flight holds at most one
+piece of its body (uvicorn hands over 64-320 KiB at a time) and never a whole chunk. Not
+reading while a piece is written is the back-pressure: the ASGI server stops reading the
+socket once it has buffered 64 KiB. Only pieces smaller than :data:`WRITE_BYTES` are
+gathered first, so a body that arrives in many small pieces does not cost a thread hop each.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from server.lib.clock import iso, now_iso, utc_now
 from server.lib.errors import BadRequest, Conflict, FieldError, Gone, NotFound, Unprocessable
 from server.lib.ids import is_uuid7
 
-FLUSH_BYTES = 1024 * 1024
+WRITE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +60,19 @@ class Checksum:
     digest: bytes
 
 
-def _flush(fd: int, chunks: list[bytes], hasher: Any, durable: bool) -> None:
-    """Append ``chunks`` with one ``writev`` (no joining copy), feed the chunk checksum,
-    and with ``durable`` fsync the file."""
-    if chunks:
-        done = os.writev(fd, chunks)
-        if done < sum(len(c) for c in chunks):  # a short write: finish piece by piece
-            for chunk in chunks:
-                if done >= len(chunk):
-                    done -= len(chunk)
-                    continue
-                write_all(fd, memoryview(chunk)[done:])
-                done = 0
-        if hasher is not None:
-            for chunk in chunks:
-                hasher.update(chunk)
-    if durable:
-        os.fsync(fd)
+def _write(fd: int, pieces: list[bytes], hasher: Any) -> None:
+    """Append ``pieces`` with one ``writev`` (no joining copy) and feed the chunk checksum."""
+    done = os.writev(fd, pieces)
+    if done < sum(len(p) for p in pieces):  # a short write: finish piece by piece
+        for piece in pieces:
+            if done >= len(piece):
+                done -= len(piece)
+                continue
+            write_all(fd, memoryview(piece)[done:])
+            done = 0
+    if hasher is not None:
+        for piece in pieces:
+            hasher.update(piece)
 
 
 def _not_found() -> NotFound:
@@ -237,30 +240,35 @@ class UploadService:
             buffered = written = 0
             interrupted = False
             try:
-                async for chunk in body:
-                    if not chunk:
+                async for piece in body:
+                    if not piece:
                         continue
-                    self.processor.bytes_arrived += len(chunk)
-                    if written + buffered + len(chunk) > remaining:
+                    self.processor.bytes_arrived += len(piece)
+                    if written + buffered + len(piece) > remaining:
                         os.ftruncate(fd, upload.offset)
                         raise too_large(upload.length, TUS_HEADERS)
-                    pending.append(chunk)
-                    buffered += len(chunk)
-                    if buffered >= FLUSH_BYTES:
-                        # Disk writes and hashing leave the event loop, a MiB at a time;
-                        # not reading meanwhile is the back-pressure that bounds memory.
-                        batch, pending = pending, []
-                        await asyncio.to_thread(_flush, fd, batch, hasher, False)
+                    pending.append(piece)
+                    buffered += len(piece)
+                    if buffered >= WRITE_BYTES:
+                        # To disk (and through the checksum) before the next piece is read,
+                        # off the event loop. No reference stays behind, so no piece is in
+                        # memory while the next one arrives.
+                        await asyncio.to_thread(_write, fd, pending, hasher)
                         written += buffered
                         buffered = 0
+                        pending = []
+                        del piece
             except StreamInterrupted:
                 interrupted = True
             if hasher is not None and interrupted:
                 os.ftruncate(fd, upload.offset)  # a chunk that cannot be verified is dropped
                 return 0
-            if buffered or written:
-                await asyncio.to_thread(_flush, fd, pending, hasher, True)
+            if pending:
+                await asyncio.to_thread(_write, fd, pending, hasher)
                 written += buffered
+                pending = []
+            if written:
+                await asyncio.to_thread(os.fsync, fd)
                 if upload.offset == 0:  # the first bytes counted: make the file's entry durable
                     await asyncio.to_thread(fsync_dir, path.parent)
             if (
