@@ -24,7 +24,7 @@ from server.sync.answers import AnswerWrites, WriteResult, apply_answer
 from server.sync.client_state import decode_client_state, store_client_state
 from server.sync.context import PushContext
 from server.sync.create_case import create_case
-from server.sync.envelope import RawOp, decode_op, same_op
+from server.sync.envelope import UNCHECKED_TYPES, RawOp, decode_op, decode_ops, same_op
 from server.sync.field_ops import (
     NoteWrites,
     add_note,
@@ -61,6 +61,7 @@ HANDLERS: dict[type[Any], Handler] = {
     CreateCase: create_case,
     SubmitChecklist: submit_checklist,
 }
+HANDLERS.update({fast: HANDLERS[base] for fast, base in UNCHECKED_TYPES.items()})
 BATCHED = (SetAnswer, AmendAnswer, AddNote)
 """Ops whose writes wait in the push's batches (:class:`AnswerWrites`, :class:`NoteWrites`);
 any other op first flushes them, since it may read what they write."""
@@ -252,19 +253,14 @@ class PushUnit:
         """Decode every op the server does not hold yet (None for those it holds), and read
         what the batched ops need in one query each: the current writes of the fields they
         answer, and which of their note ids are taken."""
-        decoded: list[Op | DomainError | None] = []
+        todo = [op.raw for op in self.ops if not (op.seq <= last_seq and op.seq in held)]
+        typed_ops = iter(decode_ops(todo))
+        decoded: list[Op | DomainError | None] = [
+            None if op.seq <= last_seq and op.seq in held else next(typed_ops) for op in self.ops
+        ]
         fields: list[tuple[str, str]] = []
         note_ids: list[str] = []
-        for op in self.ops:
-            if op.seq <= last_seq and op.seq in held:
-                decoded.append(None)
-                continue
-            try:
-                typed = decode_op(op.raw)
-            except DomainError as exc:
-                decoded.append(exc)
-                continue
-            decoded.append(typed)
+        for typed in decoded:
             if isinstance(typed, SetAnswer | AmendAnswer):
                 fields.append((typed.checklist_id, typed.item_key))
             elif isinstance(typed, AddNote):
