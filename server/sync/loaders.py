@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from server.sync.protocol import CaseData, InspectionData
-from server.sync.records import SPECS, Entity, Spec
+from server.sync.records import BY_CHECKLIST, ITEM_SPECS, SPECS, Entity, ItemSpec, Spec
 
 CASE_KINDS = (
     "case",
@@ -24,24 +24,60 @@ CASE_KINDS = (
 ITEM_KINDS = ("answer", "note", "photo")
 
 
-def _execute(
-    conn: sqlite3.Connection, spec: Spec, sql: str, params: Sequence[Any]
-) -> sqlite3.Cursor:
-    """Run a kind's SELECT, with rows as plain tuples when its mapper takes those."""
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor whose rows are plain tuples."""
     cursor = conn.cursor()
-    if spec.plain:
-        cursor.row_factory = None
-    return cursor.execute(sql, params)
+    cursor.row_factory = None
+    return cursor
+
+
+def checklist_cases(
+    conn: sqlite3.Connection, checklist_ids: Iterable[str], known: dict[str, str | None]
+) -> None:
+    """Add the case of each checklist not in ``known`` yet (None: no such checklist)."""
+    todo = sorted({c for c in checklist_ids if c not in known})
+    for start in range(0, len(todo), 500):
+        chunk = todo[start : start + 500]
+        found = dict(
+            _plain(conn).execute(
+                f"SELECT id, case_id FROM checklists WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+        for checklist_id in chunk:
+            known[checklist_id] = found.get(checklist_id)
+
+
+def _items(
+    conn: sqlite3.Connection,
+    spec: ItemSpec,
+    rows: list[tuple[Any, ...]],
+    cases: dict[str, str | None],
+) -> list[Entity]:
+    """Entities of item rows; a row whose checklist is gone is dropped."""
+    at = spec.checklist_at
+    checklist_cases(conn, (row[at] for row in rows), cases)
+    build = spec.build
+    out: list[Entity] = []
+    for row in rows:
+        case_id = cases[row[at]]
+        if case_id is not None:
+            out.append(build(row, case_id))
+    return out
 
 
 def load_by_ids(
-    conn: sqlite3.Connection, wanted: dict[str, list[str]]
+    conn: sqlite3.Connection,
+    wanted: dict[str, list[str]],
+    cases: dict[str, str | None] | None = None,
 ) -> dict[tuple[str, str], Entity]:
-    """Current state of entities, keyed by (kind, id); missing ones are absent."""
+    """Current state of entities, keyed by (kind, id); missing ones are absent. ``cases``:
+    checklist ids to case ids known so far (added to)."""
+    cases = {} if cases is None else cases
     out: dict[tuple[str, str], Entity] = {}
     for kind, ids in wanted.items():
-        spec = SPECS.get(kind)
-        if spec is None or not ids:
+        source: ItemSpec | Spec | None = ITEM_SPECS.get(kind) or SPECS.get(kind)
+        if source is None or not ids:
             continue
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -56,13 +92,52 @@ def load_by_ids(
                 where = f" WHERE (x.slug, x.version) IN (VALUES {values})"
                 params = [int(p) if n % 2 else p for n, p in enumerate(pairs)]
             else:
-                where = f" WHERE {spec.id_column} IN ({','.join('?' * len(chunk))})"
+                where = f" WHERE {source.id_column} IN ({','.join('?' * len(chunk))})"
                 params = chunk
-            for row in _execute(conn, spec, spec.select + where, params):
-                entity = spec.build(row)
+            if isinstance(source, ItemSpec):
+                rows = _plain(conn).execute(source.select + where, params).fetchall()
+                found = _items(conn, source, rows, cases)
+            else:
+                found = [source.build(row) for row in conn.execute(source.select + where, params)]
+            for entity in found:
                 out[(kind, entity.id)] = entity
     _attach_lists(conn, out)
     return out
+
+
+def load_latest(
+    conn: sqlite3.Connection, after: int, upto: int, cases: dict[str, str | None]
+) -> list[Entity]:
+    """The answers, notes and photos whose latest change (``rev``) is a shared change-feed row
+    with ``after < seq <= upto``, lowest revs first: one query per kind, joined to the feed.
+
+    A feed row of these kinds whose entity has moved on to a later rev yields nothing here,
+    because the later row will carry it. ``cases``: checklist ids to case ids (added to).
+    """
+    found: list[Entity] = []
+    kinds = 0
+    for kind, spec in ITEM_SPECS.items():
+        rows = (
+            _plain(conn)
+            .execute(
+                f"SELECT {spec.columns} FROM changes ch JOIN {spec.table} x"
+                f" ON {spec.feed_match} AND x.rev = ch.seq"
+                " WHERE ch.seq > ? AND ch.seq <= ? AND ch.kind = ? AND ch.user_id IS NULL"
+                " ORDER BY ch.seq",
+                (after, upto, kind),
+            )
+            .fetchall()
+        )
+        if rows:
+            kinds += 1
+            found.extend(_items(conn, spec, rows, cases))
+    if kinds > 1:
+        found.sort(key=_rev)
+    return found
+
+
+def _rev(entity: Entity) -> int:
+    return entity.rev
 
 
 def load_scoped(
@@ -82,16 +157,24 @@ def load_scoped(
     found: list[Entity] = []
     kinds = ITEM_KINDS if release is not None else CASE_KINDS
     for kind in kinds:
-        spec = SPECS[kind]
-        where = f" WHERE {spec.case_column} = ? AND x.rev > ? AND x.rev < ?"
+        item = ITEM_SPECS.get(kind)
+        case_column = "c.case_id" if item is not None else SPECS[kind].case_column
+        where = f" WHERE {case_column} = ? AND x.rev > ? AND x.rev < ?"
         params: list[Any] = [case_id, after, below]
         if release is not None:
             checklist_id, keys = release
             where += f" AND x.checklist_id = ? AND x.item_key IN ({','.join('?' * len(keys))})"
             params += [checklist_id, *keys]
-        query = spec.select + where + " ORDER BY x.rev LIMIT ?"
-        found.extend(spec.build(row) for row in _execute(conn, spec, query, [*params, limit]))
-    found.sort(key=lambda e: e.rev)
+        order = " ORDER BY x.rev LIMIT ?"
+        if item is not None:
+            query = item.select + BY_CHECKLIST + where + order
+            rows = _plain(conn).execute(query, [*params, limit])
+            found.extend(item.build(row, case_id) for row in rows)
+        else:
+            spec = SPECS[kind]
+            rows = conn.execute(spec.select + where + order, [*params, limit])
+            found.extend(spec.build(row) for row in rows)
+    found.sort(key=_rev)
     page = found[:limit]
     _attach_lists(conn, {(e.kind, e.id): e for e in page})
     return page

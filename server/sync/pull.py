@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -22,7 +22,7 @@ from server.cases.visibility import (
 from server.db.feed import current_epoch
 from server.lib.errors import Gone
 from server.sync.cursor import GONE, Cursor, Expansion, decode_cursor, encode_cursor
-from server.sync.loaders import load_by_ids, load_scoped
+from server.sync.loaders import load_by_ids, load_latest, load_scoped
 from server.sync.progress import checklists_progress, progress_json
 from server.sync.protocol import (
     AgencyData,
@@ -60,6 +60,7 @@ class View:
         default_factory=dict
     )
     status: dict[str, str | None] = field(default_factory=dict)
+    cases: dict[str, str | None] = field(default_factory=dict)  # checklist id -> case id
 
     def preload(self, case_ids: set[str]) -> None:
         """Load the scopes of cases not seen yet in this pull."""
@@ -251,9 +252,17 @@ def with_agencies(conn: sqlite3.Connection, records: list[Record]) -> list[Recor
     return out
 
 
+# A batch of the feed: its last seq and its number of rows.
+FEED_BATCH = (
+    "SELECT max(seq), count(*) FROM (SELECT seq FROM changes WHERE seq > ? ORDER BY seq LIMIT ?)"
+)
+# The rows of a batch other than answers, notes and photos (see load_latest): shared rows of
+# the other kinds, and rows addressed to this reader.
 FEED_ROWS = (
     "SELECT seq, kind, entity_id, case_id, checklist_id, user_id FROM changes"
-    " WHERE seq > ? ORDER BY seq LIMIT ?"
+    " WHERE seq > ? AND seq <= ?"
+    " AND (user_id IS NULL AND kind NOT IN ('answer', 'note', 'photo') OR user_id = ?)"
+    " ORDER BY seq"
 )
 # A feed row is a plain tuple (no sqlite3.Row: reading it by name costs more than the rest of
 # a note's record); these are its positions.
@@ -266,11 +275,21 @@ CHECKLIST: Final = 4
 USER: Final = 5
 
 
-def _feed_rows(conn: sqlite3.Connection, after: int, limit: int) -> list[FeedRow]:
+def _feed_batch(conn: sqlite3.Connection, after: int, limit: int) -> tuple[int, int]:
+    """(last seq, rows) of the next ``limit`` feed rows after ``after``."""
+    last, count = conn.execute(FEED_BATCH, (after, limit)).fetchone()
+    return (int(last), int(count)) if count else (after, 0)
+
+
+def _feed_rows(conn: sqlite3.Connection, after: int, upto: int, me: str) -> list[FeedRow]:
     cursor = conn.cursor()
     cursor.row_factory = None
-    rows: list[FeedRow] = cursor.execute(FEED_ROWS, (after, limit)).fetchall()
+    rows: list[FeedRow] = cursor.execute(FEED_ROWS, (after, upto, me)).fetchall()
     return rows
+
+
+def _seq(item: Entity | FeedRow) -> int:
+    return item.rev if isinstance(item, Entity) else item[SEQ]
 
 
 @dataclass(slots=True)
@@ -297,30 +316,48 @@ class _Page:
                     self.more = True
                     break
                 continue
-            rows = _feed_rows(self.view.conn, self.pos, max(self.limit, 100))
-            if not rows:
+            upto, count = _feed_batch(self.view.conn, self.pos, max(self.limit, 100))
+            if not count:
                 break
-            self._take(rows)
-            scanned += len(rows)
+            self._take(upto)
+            scanned += count
             if self.exp is None and scanned >= SCAN_FACTOR * self.limit:
                 self.more = True
                 break
         if len(self.out) >= self.limit:
             self.more = True
 
-    def _take(self, rows: list[FeedRow]) -> None:
-        """Records of feed rows in order; stop at a new expansion or a full page."""
+    def _take(self, upto: int) -> None:
+        """Records of the feed rows after the position up to ``upto``, in feed order; stop at a
+        new expansion or a full page."""
+        view = self.view
+        rows = _feed_rows(view.conn, self.pos, upto, self.me)
         entities = self._load(rows)
-        me = self.me
-        for row in rows:
-            self.pos = row[SEQ]
-            user_id = row[USER]
-            if user_id is None:
-                self._shared(row, entities)
-            elif user_id == me:
-                self._personal(row)
-            if self.exp is not None or len(self.out) >= self.limit:
-                break
+        items = load_latest(view.conn, self.pos, upto, view.cases)
+        view.preload({e.case_id for e in items if e.case_id})
+        walk: Sequence[Entity | FeedRow] = items
+        if rows:
+            view.preload_progress(
+                e for e in entities.values() if e.kind == "checklist" and view.visible(e)
+            )
+            both: list[Entity | FeedRow] = [*items, *rows]
+            walk = sorted(both, key=_seq) if items else rows
+        out = self.out
+        limit = self.limit
+        for item in walk:
+            if isinstance(item, Entity):  # an answer, note or photo at its latest rev
+                self.pos = item.rev
+                if view.visible(item):
+                    out.append(view.record(item))
+            else:
+                self.pos = item[SEQ]
+                if item[USER] is None:
+                    self._shared(item, entities)
+                else:
+                    self._personal(item)
+            if self.exp is not None or len(out) >= limit:
+                return
+        self.pos = upto
 
     def _load(self, rows: list[FeedRow]) -> dict[tuple[str, str], Entity]:
         """The current state of the entities the shared rows name, their cases' scopes, and
@@ -334,15 +371,11 @@ class _Page:
                 case_id = row[CASE]
                 if case_id:
                     cases.add(case_id)
-            elif row[USER] == self.me and row[KIND] == "evict":
+            elif row[KIND] == "evict":
                 evicted.append(_evict_case(row))
         self.view.preload(cases)
         self.view.preload_status(evicted)
-        entities = load_by_ids(self.view.conn, wanted)
-        self.view.preload_progress(
-            e for e in entities.values() if e.kind == "checklist" and self.view.visible(e)
-        )
-        return entities
+        return load_by_ids(self.view.conn, wanted, self.view.cases)
 
     def _personal(self, row: FeedRow) -> None:
         """A row for this user only: a grant starts an expansion, an evict is a record."""

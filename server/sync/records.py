@@ -139,14 +139,13 @@ def _checklist(r: sqlite3.Row) -> Entity:
 
 
 # Answers, notes and photos are most of what a pull sends: their rows are plain tuples in the
-# order of these column lists (reading a sqlite3.Row by name costs more than the record).
-_ANSWER_COLUMNS = (
-    "x.checklist_id, x.item_key, x.value, x.author_id, x.amended, x.updated_at, x.rev, c.case_id"
-)
+# order of these column lists (reading a sqlite3.Row by name costs more than the record), and
+# their case comes from their checklist, looked up apart (see ItemSpec).
+_ANSWER_COLUMNS = "x.checklist_id, x.item_key, x.value, x.author_id, x.amended, x.updated_at, x.rev"
 
 
-def _answer(r: tuple[Any, ...]) -> Entity:
-    checklist_id, item_key, value, author_id, amended, updated_at, rev, case_id = r
+def _answer(r: tuple[Any, ...], case_id: str) -> Entity:
+    checklist_id, item_key, value, author_id, amended, updated_at, rev = r
     data = AnswerData(
         checklist_id=checklist_id,
         item_key=item_key,
@@ -160,13 +159,12 @@ def _answer(r: tuple[Any, ...]) -> Entity:
 
 
 _NOTE_COLUMNS = (
-    "x.id, x.checklist_id, x.item_key, x.text, x.author_id, x.client_time, x.created_at,"
-    " x.rev, c.case_id"
+    "x.id, x.checklist_id, x.item_key, x.text, x.author_id, x.client_time, x.created_at, x.rev"
 )
 
 
-def _note(r: tuple[Any, ...]) -> Entity:
-    note_id, checklist_id, item_key, text, author_id, client_time, created_at, rev, case_id = r
+def _note(r: tuple[Any, ...], case_id: str) -> Entity:
+    note_id, checklist_id, item_key, text, author_id, client_time, created_at, rev = r
     data = NoteData(
         id=note_id,
         checklist_id=checklist_id,
@@ -182,11 +180,11 @@ def _note(r: tuple[Any, ...]) -> Entity:
 _PHOTO_COLUMNS = (
     "x.id, x.checklist_id, x.item_key, x.sha256, x.size, x.mime, x.captured_at, x.width,"
     " x.height, x.state, x.withdrawn_at, x.withdraw_reason, x.author_id, x.created_at, x.geo,"
-    " x.rev, c.case_id"
+    " x.rev"
 )
 
 
-def _photo(r: tuple[Any, ...]) -> Entity:
+def _photo(r: tuple[Any, ...], case_id: str) -> Entity:
     (
         photo_id,
         checklist_id,
@@ -204,7 +202,6 @@ def _photo(r: tuple[Any, ...]) -> Entity:
         created_at,
         geo,
         rev,
-        case_id,
     ) = r
     data = PhotoData(
         id=photo_id,
@@ -296,9 +293,8 @@ def as_record(entity: Entity, data: EntityData | None = None) -> Record:
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """How to select one kind: the SELECT, its id and case columns, and the row mapper
-    (``plain``: the mapper takes a plain tuple in the SELECT's column order, else a
-    sqlite3.Row)."""
+    """How to select one kind: the SELECT, its id and case columns, and the row mapper (it
+    takes a sqlite3.Row)."""
 
     select: str
     id_column: str
@@ -306,10 +302,31 @@ class Spec:
     checklist_column: str | None
     item_column: str | None
     build: Callable[[Any], Entity]
-    plain: bool = False
 
 
-_BY_CHECKLIST = " JOIN checklists c ON c.id = x.checklist_id"
+@dataclass(frozen=True, slots=True)
+class ItemSpec:
+    """How to select the answers, notes or photos of checklists: plain-tuple rows in the order
+    of ``columns`` (the checklist id at ``checklist_at``), mapped by ``build(row, case_id)``.
+
+    Their case is their checklist's, looked up apart (one query for a page's checklists, not a
+    join per row). ``feed_match`` joins a change-feed row ``ch`` to the entity it names.
+    """
+
+    table: str
+    columns: str
+    id_column: str
+    feed_match: str
+    checklist_at: int
+    build: Callable[[tuple[Any, ...], str], Entity]
+
+    @property
+    def select(self) -> str:
+        """The SELECT of this kind's columns (alias ``x``)."""
+        return f"SELECT {self.columns} FROM {self.table} x"
+
+
+BY_CHECKLIST = " JOIN checklists c ON c.id = x.checklist_id"
 SPECS: dict[str, Spec] = {
     "case": Spec("SELECT x.* FROM cases x", "x.id", "x.id", None, None, _case),
     "inspection": Spec(
@@ -318,38 +335,11 @@ SPECS: dict[str, Spec] = {
     "checklist": Spec(
         "SELECT x.* FROM checklists x", "x.id", "x.case_id", "x.id", None, _checklist
     ),
-    "answer": Spec(
-        f"SELECT {_ANSWER_COLUMNS} FROM answers x" + _BY_CHECKLIST,
-        "x.checklist_id || '/' || x.item_key",
-        "c.case_id",
-        "x.checklist_id",
-        "x.item_key",
-        _answer,
-        plain=True,
-    ),
-    "note": Spec(
-        f"SELECT {_NOTE_COLUMNS} FROM notes x" + _BY_CHECKLIST,
-        "x.id",
-        "c.case_id",
-        "x.checklist_id",
-        "x.item_key",
-        _note,
-        plain=True,
-    ),
-    "photo": Spec(
-        f"SELECT {_PHOTO_COLUMNS} FROM photos x" + _BY_CHECKLIST,
-        "x.id",
-        "c.case_id",
-        "x.checklist_id",
-        "x.item_key",
-        _photo,
-        plain=True,
-    ),
     "conflict": Spec(
         "SELECT x.* FROM conflicts x", "x.id", "x.case_id", "x.checklist_id", None, _conflict
     ),
     "comment": Spec(
-        "SELECT x.*, c.case_id FROM comments x" + _BY_CHECKLIST,
+        "SELECT x.*, c.case_id FROM comments x" + BY_CHECKLIST,
         "x.id",
         "c.case_id",
         "x.checklist_id",
@@ -357,7 +347,7 @@ SPECS: dict[str, Spec] = {
         _comment,
     ),
     "release": Spec(
-        "SELECT x.*, c.case_id FROM releases x" + _BY_CHECKLIST,
+        "SELECT x.*, c.case_id FROM releases x" + BY_CHECKLIST,
         "x.id",
         "c.case_id",
         "x.checklist_id",
@@ -367,4 +357,21 @@ SPECS: dict[str, Spec] = {
     "template": Spec(
         "SELECT x.* FROM templates x", "x.slug || '@' || x.version", "NULL", None, None, _template
     ),
+}
+# An answer's id is ``<checklist_id>/<item_key>``; a checklist id holds no '/'.
+_ANSWER_OF_FEED_ROW = (
+    "x.checklist_id = substr(ch.entity_id, 1, instr(ch.entity_id, '/') - 1)"
+    " AND x.item_key = substr(ch.entity_id, instr(ch.entity_id, '/') + 1)"
+)
+ITEM_SPECS: dict[str, ItemSpec] = {
+    "answer": ItemSpec(
+        "answers",
+        _ANSWER_COLUMNS,
+        "x.checklist_id || '/' || x.item_key",
+        _ANSWER_OF_FEED_ROW,
+        0,
+        _answer,
+    ),
+    "note": ItemSpec("notes", _NOTE_COLUMNS, "x.id", "x.id = ch.entity_id", 1, _note),
+    "photo": ItemSpec("photos", _PHOTO_COLUMNS, "x.id", "x.id = ch.entity_id", 1, _photo),
 }
