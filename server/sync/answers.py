@@ -185,6 +185,45 @@ class AnswerWrites:
         self.change = change
         self._fields: dict[tuple[str, str], _Field | None] = {}
         self._rows: list[tuple[Any, ...]] = []
+        self._whole: dict[str, set[str]] = {}  # checklists read whole: their answered keys
+
+    def load_checklists(self, conn: sqlite3.Connection, checklist_ids: Iterable[str]) -> None:
+        """Read every current write of these checklists, so that :meth:`answers_of` knows
+        all of their answers (and :meth:`store` needs no read for any of their fields)."""
+        wanted = [c for c in dict.fromkeys(checklist_ids) if c not in self._whole]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            keys: dict[str, set[str]] = {c: set() for c in chunk}
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                "SELECT checklist_id, item_key, value, rev, op_id, author_id, device_id, seq,"
+                f" overwrote FROM answers WHERE checklist_id IN ({marks})",
+                chunk,
+            ):
+                key = (row[0], row[1])
+                if key not in self._fields:  # a field decided in this unit stays as decided
+                    self._fields[key] = _Field(
+                        row[2].encode(),
+                        row[3],
+                        row[4],
+                        row[5],
+                        row[6],
+                        row[7],
+                        row[8].encode() if row[8] is not None else None,
+                    )
+            for (checklist_id, item_key), found in self._fields.items():
+                if found is not None and checklist_id in keys:
+                    keys[checklist_id].add(item_key)
+            self._whole.update(keys)
+
+    def answers_of(self, checklist_id: str) -> dict[str, bytes] | None:
+        """Every answer of a checklist read whole, as it stands in this unit (canonical JSON
+        per item key); None for a checklist that was not read whole."""
+        keys = self._whole.get(checklist_id)
+        if keys is None:
+            return None
+        fields = self._fields
+        return {key: fields[(checklist_id, key)].value for key in keys}  # type: ignore[union-attr]
 
     def load(self, conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
         """Read the current writes of the ``(checklist_id, item_key)`` fields not known yet."""
@@ -214,9 +253,13 @@ class AnswerWrites:
         """Merge one write (merge rule), recording a conflict if needed; the answer row is
         written at :meth:`flush`."""
         key = (write.checklist_id, write.item_key)
-        if key not in self._fields:
-            self.load(conn, [key])
-        current = self._fields[key]
+        whole = self._whole.get(write.checklist_id)
+        if whole is not None:
+            current = self._fields.get(key)
+        else:
+            if key not in self._fields:
+                self.load(conn, [key])
+            current = self._fields[key]
         seen = (
             None
             if current is None
@@ -246,6 +289,8 @@ class AnswerWrites:
                 write.now,
             )
         )
+        if whole is not None:
+            whole.add(write.item_key)
         self._fields[key] = _Field(
             write.value,
             rev,

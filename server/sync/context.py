@@ -6,11 +6,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from server.auth.principal import Principal
 from server.cases.scope import load_case_scope, reader_of
 from server.cases.visibility import ChecklistScope, attached_visible, may_write, on_case
 from server.db.feed import ChangeRecorder, record_change
 from server.lib.errors import Conflict, Forbidden, NotFound
+from server.sync.progress import COUNTED_PHOTOS
 from server.sync.templates import CachedTemplate, template_by_hash
 
 if TYPE_CHECKING:
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from server.sync.field_ops import NoteWrites
 
 NOT_FOUND = "Deze checklist bestaat niet of u hebt er geen toegang toe."
+_photo_counts = msgspec.json.Decoder(dict[str, int])
 
 
 @dataclass(slots=True)
@@ -32,6 +36,8 @@ class ChecklistInfo:
     template: CachedTemplate
     case_closed: bool = False
     returned: bool = False
+    progress: str | None = None  # as stored (JSON), None when none is stored yet
+    photo_counts: dict[str, int] = field(default_factory=dict)  # photos that count, per item
 
 
 @dataclass(slots=True)
@@ -67,8 +73,10 @@ class PushContext:
             return info
         row = conn.execute(
             "SELECT c.id, c.case_id, c.inspection_id, c.agency_id, c.status, c.template_slug,"
-            " c.template_version, t.body_sha256, k.status, c.returned_at FROM checklists c"
-            " JOIN templates t"
+            " c.template_version, t.body_sha256, k.status, c.returned_at, c.progress,"
+            " (SELECT json_group_object(item_key, n) FROM (SELECT item_key, count(*) AS n"
+            f" FROM photos WHERE checklist_id = c.id AND {COUNTED_PHOTOS} GROUP BY item_key))"
+            " FROM checklists c JOIN templates t"
             " ON t.slug = c.template_slug AND t.version = c.template_version"
             " JOIN cases k ON k.id = c.case_id WHERE c.id = ?",
             (checklist_id,),
@@ -84,9 +92,15 @@ class PushContext:
             template=template_by_hash(conn, row[5], row[6], row[7]),
             case_closed=row[8] == "closed",
             returned=row[9] is not None,
+            progress=row[10],
+            photo_counts=_photo_counts.decode(row[11]),
         )
         self._checklists[checklist_id] = info
         return info
+
+    def cached(self, checklist_id: str) -> ChecklistInfo | None:
+        """The checklist as this push loaded it (None when it did not, or forgot it)."""
+        return self._checklists.get(checklist_id)
 
     def forget(self, checklist_id: str) -> None:
         """Drop a cached checklist after its row changed."""

@@ -7,16 +7,20 @@ without seeing its answers. The numbers come from :mod:`server.checklists.comple
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
 from server.checklists.completeness import missing, progress, required_count, visible_keys
+from server.checklists.model import Template
 from server.db.feed import ChangeRecorder
 from server.sync.protocol import ChecklistProgress
 from server.sync.templates import template_by_hash
 
 _encoder = msgspec.json.Encoder()
+
+COUNTED_PHOTOS = "item_key IS NOT NULL AND withdrawn_at IS NULL AND state != 'rejected'"
+"""The photos (SQL condition on ``photos``) that count towards their item's progress."""
 
 
 def checklist_progress(conn: sqlite3.Connection, checklist_id: str) -> ChecklistProgress | None:
@@ -49,24 +53,31 @@ def checklists_progress(
             answers[checklist_id][key] = msgspec.json.decode(value)
         photo_counts: dict[str, dict[str, int]] = {row[0]: {} for row in refs}
         for checklist_id, key, count in conn.execute(
-            "SELECT checklist_id, item_key, count(*) FROM photos WHERE checklist_id IN"
-            f" ({marks}) AND item_key IS NOT NULL AND withdrawn_at IS NULL"
-            " AND state != 'rejected' GROUP BY checklist_id, item_key",
+            f"SELECT checklist_id, item_key, count(*) FROM photos WHERE checklist_id IN ({marks})"
+            f" AND {COUNTED_PHOTOS} GROUP BY checklist_id, item_key",
             chunk,
         ):
             photo_counts[checklist_id][key] = count
         for checklist_id, slug, version, digest in refs:
             template = template_by_hash(conn, slug, version, digest).template
-            given, photos = answers[checklist_id], photo_counts[checklist_id]
-            shown = visible_keys(template, given)
-            done = progress(template, given, photos, shown)
-            out[checklist_id] = ChecklistProgress(
-                answered=done.done,
-                visible=done.total,
-                required=required_count(template, given, shown),
-                missing=len(missing(template, given, photos, shown)),
+            out[checklist_id] = progress_of(
+                template, answers[checklist_id], photo_counts[checklist_id]
             )
     return out
+
+
+def progress_of(
+    template: Template, answers: Mapping[str, object], photo_counts: Mapping[str, int]
+) -> ChecklistProgress:
+    """The progress of a checklist with these answers (decoded) and photo counts per item."""
+    shown = visible_keys(template, answers)
+    done = progress(template, answers, photo_counts, shown)
+    return ChecklistProgress(
+        answered=done.done,
+        visible=done.total,
+        required=required_count(template, answers, shown),
+        missing=len(missing(template, answers, photo_counts, shown)),
+    )
 
 
 def progress_json(value: ChecklistProgress) -> str:
@@ -83,13 +94,27 @@ def refresh_progress(
         found = checklist_progress(conn, checklist_id)
         if found is None:
             continue
-        text = progress_json(found)
         row = conn.execute(
             "SELECT case_id, progress FROM checklists WHERE id = ?", (checklist_id,)
         ).fetchone()
-        if row[1] == text:
-            continue
-        rev = change(conn, "checklist", checklist_id, case_id=row[0], checklist_id=checklist_id)
-        conn.execute(
-            "UPDATE checklists SET progress = ?, rev = ? WHERE id = ?", (text, rev, checklist_id)
-        )
+        store_progress(conn, checklist_id, row[0], row[1], found, change=change)
+
+
+def store_progress(
+    conn: sqlite3.Connection,
+    checklist_id: str,
+    case_id: str,
+    stored: str | None,
+    found: ChecklistProgress,
+    *,
+    change: ChangeRecorder,
+) -> None:
+    """Store a checklist's new progress (``stored``: what it holds now), with a new ``rev``
+    so the next pull carries it; nothing when it did not change."""
+    text = progress_json(found)
+    if stored == text:
+        return
+    rev = change(conn, "checklist", checklist_id, case_id=case_id, checklist_id=checklist_id)
+    conn.execute(
+        "UPDATE checklists SET progress = ?, rev = ? WHERE id = ?", (text, rev, checklist_id)
+    )

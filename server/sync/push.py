@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.db.feed import ChangeBuffer, current_epoch
@@ -33,7 +35,7 @@ from server.sync.field_ops import (
     withdraw_photo,
 )
 from server.sync.merge import Outcome
-from server.sync.progress import refresh_progress
+from server.sync.progress import progress_of, refresh_progress, store_progress
 from server.sync.protocol import (
     AddNote,
     AmendAnswer,
@@ -62,6 +64,7 @@ HANDLERS: dict[type[Any], Handler] = {
     SubmitChecklist: submit_checklist,
 }
 HANDLERS.update({fast: HANDLERS[base] for fast, base in UNCHECKED_TYPES.items()})
+_values = msgspec.json.Decoder()
 BATCHED = (SetAnswer, AmendAnswer, AddNote)
 """Ops whose writes wait in the push's batches (:class:`AnswerWrites`, :class:`NoteWrites`);
 any other op first flushes them, since it may read what they write."""
@@ -110,6 +113,7 @@ class PushUnit:
         self.ops = ops
         self.gap = envelope.gap
         self.touched: set[str] = set()  # checklists whose progress may have changed
+        self.reread: set[str] = set()  # ... by an op other than an answer or a note
         self.client_state = decode_client_state(envelope.client_state, envelope.device_id)
 
     def __call__(self, conn: sqlite3.Connection) -> PushResponse | DomainError:
@@ -251,22 +255,24 @@ class PushUnit:
         self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int, held: dict[int, _Prior]
     ) -> list[Op | DomainError | None]:
         """Decode every op the server does not hold yet (None for those it holds), and read
-        what the batched ops need in one query each: the current writes of the fields they
-        answer, and which of their note ids are taken."""
+        what the batched ops need in one query each: every current answer of the checklists
+        they write (for the merge rule and, at the end, the checklists' progress), and which
+        of their note ids are taken."""
         todo = [op.raw for op in self.ops if not (op.seq <= last_seq and op.seq in held)]
         typed_ops = iter(decode_ops(todo))
         decoded: list[Op | DomainError | None] = [
             None if op.seq <= last_seq and op.seq in held else next(typed_ops) for op in self.ops
         ]
-        fields: list[tuple[str, str]] = []
+        checklists: list[str] = []
         note_ids: list[str] = []
         for typed in decoded:
             if isinstance(typed, SetAnswer | AmendAnswer):
-                fields.append((typed.checklist_id, typed.item_key))
+                checklists.append(typed.checklist_id)
             elif isinstance(typed, AddNote):
+                checklists.append(typed.checklist_id)
                 note_ids.append(typed.note_id)
-        if fields and ctx.answers is not None:
-            ctx.answers.load(conn, fields)
+        if checklists and ctx.answers is not None:
+            ctx.answers.load_checklists(conn, checklists)
         if note_ids and ctx.notes is not None:
             ctx.notes.load(conn, note_ids)
         return decoded
@@ -321,7 +327,7 @@ class PushUnit:
             results.append(result)
         buffer = _buffer(ctx)
         self._flush(conn, ctx)
-        refresh_progress(conn, self.touched, buffer)
+        self._refresh_progress(conn, ctx, buffer)
         buffer.flush(conn)
         if rows:
             insert_rows(
@@ -379,6 +385,29 @@ class PushUnit:
         conn.execute("RELEASE op")
         return result
 
+    def _refresh_progress(
+        self, conn: sqlite3.Connection, ctx: PushContext, buffer: ChangeBuffer
+    ) -> None:
+        """Refresh the progress of every checklist an applied op changed, once.
+
+        A checklist that only answers and notes changed is computed from what the push holds
+        in memory: all of its answers (read whole, :meth:`AnswerWrites.load_checklists`) and
+        its photo counts and stored progress (read with the checklist). Any other op may
+        change what those hold, so its checklist is read again (:func:`refresh_progress`).
+        """
+        for checklist_id in sorted(self.touched):
+            info = ctx.cached(checklist_id)
+            answers = ctx.answers.answers_of(checklist_id) if ctx.answers is not None else None
+            if info is None or answers is None or checklist_id in self.reread:
+                refresh_progress(conn, [checklist_id], buffer)
+                continue
+            found = progress_of(
+                info.template.template,
+                {key: _values.decode(value) for key, value in answers.items()},
+                info.photo_counts,
+            )
+            store_progress(conn, checklist_id, info.case_id, info.progress, found, change=buffer)
+
     def _touch(self, conn: sqlite3.Connection, op: Op) -> None:
         """Note the checklist an applied op changed (its progress is refreshed once)."""
         checklist_id = getattr(op, "checklist_id", None)
@@ -389,6 +418,8 @@ class PushUnit:
             checklist_id = row[0] if row is not None else None
         if isinstance(checklist_id, str):
             self.touched.add(checklist_id)
+            if not isinstance(op, BATCHED):
+                self.reread.add(checklist_id)
 
     def _apply(
         self,

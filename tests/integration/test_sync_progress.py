@@ -11,9 +11,10 @@ from litestar.testing import AsyncTestClient
 from server.db import Database
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
+from server.sync.progress import checklist_progress, progress_json
 from server.sync.protocol import AgencyData, ChecklistProgress
 from tests.support import login
-from tests.sync_support import pull_all, push, seed_world, set_answer
+from tests.sync_support import add_note, pull_all, push, seed_world, set_answer
 
 KNOWN_V1_KINDS = {
     "template",
@@ -92,6 +93,85 @@ async def test_checklist_progress_is_refreshed_once_per_push_and_seen_by_other_a
     assert body["results"][0]["status"] == "applied"
     records, _ = await pull_all(client, bert, cursor)
     assert [r for r in records if r["kind"] == "checklist"] == []
+
+
+async def test_progress_kept_in_memory_equals_progress_read_from_the_database(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    """A push of answers and notes computes the progress from what it holds (every answer of
+    the checklist, its photo counts); after every push the stored progress is what reading
+    the database gives, and only pushes with other ops read the checklist again."""
+    world = await seed_world(db)
+    gem = world.checklists["gemeente-groningen"]
+    anna = await login(client, "anna")
+    photo_id = uuid7()
+    photo = {
+        "op": "attach_photo",
+        "op_id": uuid7(),
+        "seq": 1,
+        "client_time": now_iso(),
+        "photo_id": photo_id,
+        "checklist_id": gem,
+        "item_key": "foto",
+        "sha256": "d" * 64,
+        "size": 10,
+        "mime": "image/jpeg",
+    }
+    withdraw = {
+        "op": "withdraw_photo",
+        "op_id": uuid7(),
+        "seq": 9,
+        "client_time": now_iso(),
+        "photo_id": photo_id,
+        "reason": "Verkeerde foto",
+    }
+    pushes: list[tuple[list[dict[str, Any]], bool]] = [
+        ([photo, set_answer(2, gem, "open", "yes")], True),
+        (
+            [
+                set_answer(3, gem, "opmerking", "   "),  # blank: not answered
+                set_answer(4, gem, "gebreken", []),  # empty: not answered
+                set_answer(5, gem, "aantal", 5),
+                add_note(6, gem, "Binnen"),
+            ],
+            False,
+        ),
+        ([set_answer(7, gem, "aantal", None), set_answer(8, gem, "gebreken", ["gas"])], False),
+        ([withdraw, set_answer(10, gem, "opmerking", "Deur dicht")], True),
+        ([add_note(11, gem, "Alleen een notitie")], False),
+        ([set_answer(12, gem, "soort", "winkel"), set_answer(13, gem, "soort", None)], False),
+    ]
+    statements: list[str] = []
+
+    def trace(conn: Any) -> None:
+        conn.set_trace_callback(statements.append)
+
+    def untrace(conn: Any) -> None:
+        conn.set_trace_callback(None)
+
+    answered = []
+    for ops, reread in pushes:
+        statements.clear()
+        await db.write(trace)
+        try:
+            body = (await push(client, anna, ops)).json()
+        finally:
+            await db.write(untrace)
+        assert {r["status"] for r in body["results"]} == {"applied"}, body
+        read = [s for s in statements if "count(*) FROM photos WHERE checklist_id IN" in s]
+        assert bool(read) is reread, (ops, read)
+
+        def check(conn: Any) -> tuple[str | None, str]:
+            stored = conn.execute("SELECT progress FROM checklists WHERE id = ?", (gem,))
+            found = checklist_progress(conn, gem)
+            assert found is not None
+            return stored.fetchone()[0], progress_json(found)
+
+        stored, computed = await db.read(check)
+        assert stored == computed
+        answered.append(msgspec.json.decode(stored or "null")["answered"])
+    # foto + open; + aantal; - aantal + gebreken; - foto + opmerking; same; soort set and cleared
+    assert answered == [2, 3, 3, 3, 3, 3]
 
 
 async def test_agency_records_name_every_agency_on_the_readers_cases(
