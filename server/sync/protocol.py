@@ -593,9 +593,9 @@ class ReturnResponse(msgspec.Struct):
     rev: int
 
 
-def kind_of(record: Record) -> str:
-    """The ``kind`` tag of a pull record."""
-    return str(type(record).__struct_config__.tag)
+def kind_of_type(record_type: type[Record]) -> str:
+    """The ``kind`` tag of a pull record type."""
+    return str(record_type.__struct_config__.tag)
 
 
 class PullResponse(msgspec.Struct):

@@ -145,6 +145,14 @@ class View:
             found = self.decided[key] = self._decide(entity)
         return found
 
+    def visible_item(self, entity: Entity) -> bool:
+        """:meth:`visible` of an answer, note or photo (the same decision, asked directly)."""
+        key = ("item", entity.case_id, entity.checklist_id, entity.item_key)
+        found = self.decided.get(key)
+        if found is None:
+            found = self.decided[key] = self._decide(entity)
+        return found
+
     def _decide(self, entity: Entity) -> bool:
         scope = self.scope(entity.case_id) if entity.case_id else None
         if scope is None or not replicates(self.reader, scope):
@@ -347,8 +355,8 @@ class _Page:
         for item in walk:
             if isinstance(item, Entity):  # an answer, note or photo at its latest rev
                 self.pos = item.rev
-                if view.visible(item):
-                    out.append(view.record(item))
+                if view.visible_item(item):
+                    out.append(as_record(item))
             else:
                 self.pos = item[SEQ]
                 if item[USER] is None:

@@ -287,7 +287,7 @@ def as_record(entity: Entity, data: EntityData | None = None) -> Record:
     """The typed wire record of ``entity`` (with ``data`` instead of its own, if given)."""
     data = entity.data if data is None else data
     record_type: Any = _RECORD_TYPES[type(data)]
-    record: Record = record_type(id=entity.id, rev=entity.rev, deleted=False, data=data)
+    record: Record = record_type(entity.id, entity.rev, False, data)  # id, rev, deleted, data
     return record
 
 

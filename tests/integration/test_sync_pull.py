@@ -396,3 +396,37 @@ async def test_push_and_pull_are_audited(client: AsyncTestClient[Any], db: Datab
     assert [r[0] for r in rows] == ["sync.push", "sync.pull"]
     assert all(r[1] == anna["device_id"] for r in rows)
     assert '"applied":1' in rows[0][2]
+
+
+async def test_pull_audit_counts_each_kind_in_page_order(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    world = await seed_world(db)
+    anna = await login(client, "anna")
+    checklist = world.checklists["gemeente-groningen"]
+    ops = [
+        set_answer(1, checklist, "open", "na"),
+        add_note(2, checklist, "eerste", "open"),
+        add_note(3, checklist, "tweede"),
+    ]
+    assert (await push(client, anna, ops)).status_code == 200
+    resp = await client.get("/api/v1/sync/pull", params={"limit": 1000}, headers=anna["headers"])
+    assert resp.status_code == 200
+    page = resp.json()
+    expected: dict[str, int] = {}
+    for record in page["changes"]:
+        expected[record["kind"]] = expected.get(record["kind"], 0) + 1
+    assert not page["has_more"]
+    assert {"template", "case", "checklist", "answer", "note"} <= set(expected)
+    assert expected["note"] == 2
+    detail = await db.read(
+        lambda c: c.execute(
+            "SELECT detail FROM audit_events WHERE action = 'sync.pull' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+    )
+    assert json.loads(detail) == {
+        "records": len(page["changes"]),
+        "kinds": expected,
+        "has_more": False,
+    }
+    assert list(json.loads(detail)["kinds"]) == list(expected)  # first occurrence order
