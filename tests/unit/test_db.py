@@ -181,3 +181,39 @@ def test_insert_rows_is_all_or_nothing_per_statement(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         insert_rows(conn, "INSERT INTO t (k, v)", "(?, ?)", [("a", 1), ("b", 2), ("a", 3)])
     assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_insert_rows_binds_a_shared_value_once_and_stores_what_each_row_holds(
+    tmp_path: Path,
+) -> None:
+    """Columns with one value in every row are bound once; every row still stores exactly
+    its own value and type (an int column with a float equal to its ints is not shared)."""
+    conn = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    conn.execute("CREATE TABLE u (n INTEGER PRIMARY KEY, a ANY, b ANY, c ANY, d ANY) STRICT")
+    rows = [
+        (1, "same", 7, None, b"\x00"),
+        (2, "same", 7.0, None, b"\x00"),
+        (3, "same", 7, None, b"\x00"),
+    ]
+    insert_rows(conn, "INSERT INTO u (n, a, b, c, d)", "(?, ?, ?, ?, ?)", rows)
+    stored = conn.execute("SELECT n, a, typeof(a), b, typeof(b), c, d FROM u ORDER BY n").fetchall()
+    assert stored == [
+        (1, "same", "text", 7, "integer", None, b"\x00"),
+        (2, "same", "text", 7.0, "real", None, b"\x00"),
+        (3, "same", "text", 7, "integer", None, b"\x00"),
+    ]
+    # Shared columns in a chunked list, with an upsert tail that reads them.
+    conn.execute("CREATE TABLE w (k TEXT PRIMARY KEY, v INTEGER, at TEXT, prev INTEGER) STRICT")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 9)  # three rows per statement
+    insert_rows(
+        conn,
+        "INSERT INTO w (k, v, at, prev)",
+        "(?, ?, ?, NULL)",
+        [("a", 1, "t"), ("b", 1, "t"), ("a", 2, "t"), ("c", 1, "t"), ("a", 3, "t")],
+        " ON CONFLICT (k) DO UPDATE SET prev = w.v, v = excluded.v, at = excluded.at",
+    )
+    assert conn.execute("SELECT k, v, at, prev FROM w ORDER BY k").fetchall() == [
+        ("a", 3, "t", 2),
+        ("b", 1, "t", None),
+        ("c", 1, "t", None),
+    ]
