@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -296,10 +297,6 @@ def _feed_rows(conn: sqlite3.Connection, after: int, upto: int, me: str) -> list
     return rows
 
 
-def _seq(item: Entity | FeedRow) -> int:
-    return item.rev if isinstance(item, Entity) else item[SEQ]
-
-
 @dataclass(slots=True)
 class _Page:
     """One pull page being filled: the feed position, an expansion in progress, the records."""
@@ -343,29 +340,41 @@ class _Page:
         entities = self._load(rows)
         items = load_latest(view.conn, self.pos, upto, view.cases)
         view.preload({e.case_id for e in items if e.case_id})
-        walk: Sequence[Entity | FeedRow] = items
         if rows:
             view.preload_progress(
                 e for e in entities.values() if e.kind == "checklist" and view.visible(e)
             )
-            both: list[Entity | FeedRow] = [*items, *rows]
-            walk = sorted(both, key=_seq) if items else rows
-        out = self.out
-        limit = self.limit
-        for item in walk:
-            if isinstance(item, Entity):  # an answer, note or photo at its latest rev
-                self.pos = item.rev
-                if view.visible_item(item):
-                    out.append(as_record(item))
-            else:
-                self.pos = item[SEQ]
-                if item[USER] is None:
-                    self._shared(item, entities)
-                else:
-                    self._personal(item)
-            if self.exp is not None or len(out) >= limit:
+        # The answers, notes and photos between two other rows go as one run.
+        revs = [e.rev for e in items] if rows and items else []
+        start = 0
+        for row in rows:
+            end = bisect_left(revs, row[SEQ], lo=start)
+            if start < end and self._run(items[start:end]):
                 return
-        self.pos = upto
+            start = end
+            self.pos = row[SEQ]
+            if row[USER] is None:
+                self._shared(row, entities)
+            else:
+                self._personal(row)
+            if self.exp is not None or len(self.out) >= self.limit:
+                return
+        if not self._run(items[start:] if start else items):
+            self.pos = upto
+
+    def _run(self, items: list[Entity]) -> bool:
+        """Add the records of the answers, notes and photos the reader may see, as many as fit;
+        True when the page is full (the position is then the last one added)."""
+        visible = self.view.visible_item
+        shown = [e for e in items if visible(e)]
+        room = self.limit - len(self.out)
+        if len(shown) < room:
+            self.out.extend(map(as_record, shown))
+            return False
+        shown = shown[:room]
+        self.out.extend(map(as_record, shown))
+        self.pos = shown[-1].rev
+        return True
 
     def _load(self, rows: list[FeedRow]) -> dict[tuple[str, str], Entity]:
         """The current state of the entities the shared rows name, their cases' scopes, and
