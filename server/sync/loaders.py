@@ -56,14 +56,9 @@ def _items(
 ) -> list[Entity]:
     """Entities of item rows; a row whose checklist is gone is dropped."""
     at = spec.checklist_at
-    checklist_cases(conn, (row[at] for row in rows), cases)
+    checklist_cases(conn, {row[at] for row in rows}, cases)
     build = spec.build
-    out: list[Entity] = []
-    for row in rows:
-        case_id = cases[row[at]]
-        if case_id is not None:
-            out.append(build(row, case_id))
-    return out
+    return [build(row, case_id) for row in rows if (case_id := cases[row[at]]) is not None]
 
 
 def load_by_ids(

@@ -62,6 +62,7 @@ class View:
     )
     status: dict[str, str | None] = field(default_factory=dict)
     cases: dict[str, str | None] = field(default_factory=dict)  # checklist id -> case id
+    case_records: bool = False  # a case record was built (see with_agencies)
 
     def preload(self, case_ids: set[str]) -> None:
         """Load the scopes of cases not seen yet in this pull."""
@@ -173,6 +174,7 @@ class View:
         """The wire record; a case's possible duplicates only as far as the reader is on them."""
         data = entity.data
         if isinstance(data, CaseData):
+            self.case_records = True
             raw = bytes(data.possible_duplicates)
             seen = duplicates_for(self.conn, self.reader, raw) if raw != b"[]" else []
             data = msgspec.structs.replace(
@@ -339,7 +341,7 @@ class _Page:
         rows = _feed_rows(view.conn, self.pos, upto, self.me)
         entities = self._load(rows)
         items = load_latest(view.conn, self.pos, upto, view.cases)
-        view.preload({e.case_id for e in items if e.case_id})
+        view.preload({case_id for case_id in view.cases.values() if case_id})
         if rows:
             view.preload_progress(
                 e for e in entities.values() if e.kind == "checklist" and view.visible(e)
@@ -438,7 +440,7 @@ def pull_page(
         "SELECT last_seq FROM devices WHERE id = ?", (principal.device_id,)
     ).fetchone()
     return PullResponse(
-        changes=with_agencies(conn, page.out),
+        changes=with_agencies(conn, page.out) if page.view.case_records else page.out,
         cursor=encode_cursor(Cursor(cursor.version, epoch, page.pos, page.exp)),
         has_more=page.more,
         last_seq=int(device[0]) if device is not None else 0,
