@@ -11,7 +11,7 @@ import pytest
 
 from server.admin.common import write as cli_write
 from server.db import Database
-from server.db.database import WAL_SIZE_LIMIT, open_sync
+from server.db.database import WAL_SIZE_LIMIT, WRITER_CACHE_KIB, open_sync
 from server.db.migrate import available
 from server.db.rows import MAX_ROWS, insert_rows
 from server.lib.errors import Conflict
@@ -69,6 +69,39 @@ async def test_readers_are_read_only_and_pragmas_are_set(tmp_path: Path) -> None
             )
         )
         assert pragmas == ("wal", 2, 1)  # WAL, synchronous=FULL, foreign keys enforced
+    finally:
+        await db.close()
+
+
+async def test_a_units_savepoint_journal_stays_in_memory(tmp_path: Path) -> None:
+    """A unit that changes many existing pages journals their old content for its savepoint;
+    the writer keeps that journal in memory (no temporary file per unit) and holds a page
+    cache of WRITER_CACHE_KIB."""
+    db = await Database.open(tmp_path / "t.db")
+
+    def temp_files() -> list[str]:
+        fds = Path("/proc/self/fd")
+        links = []
+        for fd in fds.iterdir():
+            try:
+                links.append(str(fd.readlink()))
+            except OSError:
+                continue
+        return [link for link in links if "etilqs" in link]
+
+    def fill(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO scratch VALUES (?, ?)", [(i, "x" * 900) for i in range(400)])
+
+    def rewrite(conn: sqlite3.Connection) -> tuple[list[str], int]:
+        conn.execute("UPDATE scratch SET body = 'y' || body")  # about 100 pages journaled
+        return temp_files(), conn.execute("PRAGMA cache_size").fetchone()[0]
+
+    try:
+        await db.write(fill)
+        files, cache = await db.write(rewrite)
+        assert files == []
+        assert cache == -WRITER_CACHE_KIB
     finally:
         await db.close()
 
