@@ -46,3 +46,17 @@ def wait_for(started: Path, marker: Path) -> int:
 def parent_pid() -> int:
     """The pid of this worker's parent process (the fork server)."""
     return os.getppid()
+
+
+def churn(nbytes: int) -> None:
+    """Allocate and touch ``nbytes``, then free them (a photo job's buffers, in short)."""
+    buffer = bytearray(nbytes)
+    del buffer
+
+
+def rss_kib() -> int:
+    """This worker's resident memory in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")

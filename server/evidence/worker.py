@@ -49,7 +49,15 @@ BACKGROUND_NICE = 10
 MIB = 1024 * 1024
 # CPU seconds a worker may spend outside jobs over its life (start-up, pickling).
 _CPU_MARGIN = 10
-_M_ARENA_MAX = -8  # glibc malloc.h
+# glibc malloc.h
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+# Photo-sized buffers (a 12 MP photo's half-scale image is 12 MB) come from the heap and stay
+# there between the jobs of a burst; larger ones (a full-size decode of a huge PNG) are mapped
+# and unmapped on their own. 32 MiB is the largest threshold glibc accepts on 64-bit.
+_MMAP_THRESHOLD = 32 * MIB
+_KEEP_FREE = 256 * MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +93,7 @@ def start_worker(limits: WorkerLimits) -> None:
     if server is not None:
         # Thread stacks and per-thread malloc arenas (64 MiB each) count against RLIMIT_AS:
         # a small stack, and one arena for the whole process.
-        _one_malloc_arena()
+        _tune_malloc()
         threading.stack_size(256 * 1024)
         threading.Thread(
             target=_exit_with, args=(server.sentinel,), name="lifeline", daemon=True
@@ -99,10 +107,26 @@ def start_worker(limits: WorkerLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds_per_job, used + lifetime))
 
 
-def _one_malloc_arena() -> None:
-    """Make glibc serve every thread from the main arena (``mallopt(M_ARENA_MAX, 1)``)."""
+def _tune_malloc() -> None:
+    """glibc malloc for a worker: one arena, and free memory kept until :func:`trim`.
+
+    Left to itself, glibc gives a freed 12 MB image back to the system at once or keeps it,
+    depending on the order of earlier frees; given back, the next photo faults the same
+    pages in again (about 6,000 page faults, 10 % more CPU per photo). So within a burst
+    of jobs the memory stays with the worker, and the pool calls :func:`trim` when the
+    worker has nothing left to do.
+    """
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_ARENA_MAX, 1)
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_FREE)
+
+
+def trim() -> None:
+    """Give the free memory of the heap back to the system (glibc ``malloc_trim``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _exit_with(sentinel: int) -> None:
