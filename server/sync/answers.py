@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -19,8 +18,7 @@ from server.sync.protocol import AmendAnswer, AnswerValue, SetAnswer, sorted_enc
 from server.sync.values import check_value
 
 
-@dataclass(slots=True)
-class Write:
+class Write(msgspec.Struct, gc=False):
     """One answer write, from a device op or a server op (``device_id``/``seq`` None)."""
 
     checklist_id: str
@@ -37,8 +35,7 @@ class Write:
     now: str
 
 
-@dataclass(slots=True)
-class WriteResult:
+class WriteResult(msgspec.Struct, gc=False):
     """What happened: the field's rev after the write, and a conflict id if one was recorded."""
 
     outcome: Outcome
@@ -138,8 +135,7 @@ def _record_conflict(
     return conflict_id
 
 
-@dataclass(slots=True)
-class _Field:
+class _Field(msgspec.Struct, gc=False):
     """A field's current write as the answers table holds it (or will, once flushed)."""
 
     value: bytes  # canonical JSON

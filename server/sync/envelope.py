@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -32,8 +31,7 @@ from server.sync.protocol import (
 )
 
 
-@dataclass(slots=True)
-class RawOp:
+class RawOp(msgspec.Struct, gc=False):
     """One op of the envelope: its seq (decoded strictly) and its bytes."""
 
     seq: int
@@ -131,8 +129,9 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
             f"Een push mag hoogstens {MAX_OPS} ops bevatten; stuur de rest in een volgende push."
         )
     ops: list[RawOp] = []
-    for index, raw in enumerate(envelope.ops):
-        loose, whole = _loose(bytes(raw))
+    for index, raw_op in enumerate(envelope.ops):
+        raw = bytes(raw_op)
+        loose, whole = _loose(raw)
         seq = loose.get("seq") if loose is not None else None
         if loose is None or type(seq) is not int or not 1 <= seq <= SQLITE_INT_MAX:
             field = f"$.ops[{index}]" + (".seq" if loose is not None else "")
@@ -141,11 +140,11 @@ def decode_envelope(body: bytes) -> tuple[PushEnvelope, list[RawOp]]:
                 f"Op {index} is geen object met een geldig volgnummer (seq) (veld {field}).",
                 errors=[FieldError(field, message)],
             )
-        digest = _digest(loose if whole else None, bytes(raw))
+        digest = _digest(loose if whole else None, raw)
         ops.append(
             RawOp(
                 seq,
-                bytes(raw),
+                raw,
                 digest,
                 text_field(loose.get("op_id")),
                 text_field(loose.get("op")) or "unknown",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 
 class Outcome(Enum):
@@ -14,8 +15,7 @@ class Outcome(Enum):
     CONFLICT = "conflict"  # not seen and a different value: replace and record a conflict
 
 
-@dataclass(slots=True)
-class CurrentWrite:
+class CurrentWrite(msgspec.Struct, gc=False):
     """The write that produced a field's current value."""
 
     value: bytes  # canonical JSON

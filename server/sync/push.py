@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -70,8 +69,7 @@ BATCHED = (SetAnswer, AmendAnswer, AddNote)
 any other op first flushes them, since it may read what they write."""
 
 
-@dataclass(slots=True)
-class _Prior:
+class _Prior(msgspec.Struct, gc=False):
     op_id: str
     user_id: str
     digest: str
