@@ -30,6 +30,7 @@ from server.evidence.blobstore import BlobStore
 from server.evidence.imaging import ImageInfo, ImageRejected
 from server.evidence.pool import WorkerLost, WorkerPool
 from server.evidence.worker import Facts, Job, WorkerLimits, check_file, derive_and_install
+from server.lib.heap import HeapTrimmer
 
 __all__ = ["EvidenceConfig", "Facts", "Job", "PhotoProcessor", "check_file", "derive_and_install"]
 
@@ -97,6 +98,9 @@ class PhotoProcessor:
         # bytes kept (acknowledged). A client that never re-sends keeps the two equal.
         self.bytes_arrived = 0
         self.bytes_received = 0
+        # Upload requests (tus and the form) run inside heap.busy(): once none is left, the
+        # memory their bodies passed through goes back to the system.
+        self.heap = HeapTrimmer()
 
     def staging_path(self, upload_id: str) -> Path:
         """Where the bytes of an upload collect until it is complete."""

@@ -60,13 +60,15 @@ async def upload_form(request: Request[Any, Any, State]) -> FormResult:
                 slug="photo-form",
             ) from StreamInterrupted()
 
-    return await receive_form(
-        request.app.state.photos,
-        principal_of(request),
-        boundary_of(request.headers.get("content-type", "")),
-        body(),
-        limit,
-    )
+    processor = request.app.state.photos
+    with processor.heap.busy():
+        return await receive_form(
+            processor,
+            principal_of(request),
+            boundary_of(request.headers.get("content-type", "")),
+            body(),
+            limit,
+        )
 
 
 ROUTES: list[Any] = [UploadController, download_photo, upload_form, evidence_package]

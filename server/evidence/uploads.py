@@ -217,8 +217,9 @@ class UploadService:
             )
         self._busy.add(upload_id)
         try:
-            written = await self._receive(upload, body, checksum, remaining)
-            return await self._advance(principal, upload, written)
+            with self.processor.heap.busy():
+                written = await self._receive(upload, body, checksum, remaining)
+                return await self._advance(principal, upload, written)
         finally:
             self._busy.discard(upload_id)
 

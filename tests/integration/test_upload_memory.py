@@ -8,6 +8,7 @@ HTTP layer does, and look at the staging file between pieces and at Python's all
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -98,3 +99,22 @@ async def test_a_patch_allocates_about_one_piece_whatever_its_length(
     assert upload.offset == body_bytes
     # The piece being written and the next one being made; a 7.75 MiB body, 256 KiB pieces.
     assert peak - before < 3 * piece
+
+
+async def test_the_heap_is_trimmed_once_the_uploads_are_over(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    service, owner, upload_id, data = await _open_upload(client, app, db, 512 * KIB)
+    heap = service.processor.heap
+    heap.quiet_seconds = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data[: 256 * KIB]
+
+    heap.trimmed.clear()
+    before = heap.trims
+    await service.append_chunk(
+        owner, upload_id, offset=0, content_length=256 * KIB, body=body(), checksum=None
+    )
+    await asyncio.wait_for(heap.trimmed.wait(), 10)
+    assert heap.trims == before + 1
