@@ -177,8 +177,9 @@ class AnswerWrites:
     before anything reads the answers table.
     """
 
-    def __init__(self, change: ChangeRecorder = record_change) -> None:
+    def __init__(self, change: ChangeRecorder = record_change, *, whole: bool = False) -> None:
         self.change = change
+        self.whole = whole  # read a checklist's answers all at once, at its first write
         self._fields: dict[tuple[str, str], _Field | None] = {}
         self._rows: list[tuple[Any, ...]] = []
         self._whole: dict[str, set[str]] = {}  # checklists read whole: their answered keys
@@ -250,6 +251,9 @@ class AnswerWrites:
         written at :meth:`flush`."""
         key = (write.checklist_id, write.item_key)
         whole = self._whole.get(write.checklist_id)
+        if whole is None and self.whole:
+            self.load_checklists(conn, [write.checklist_id])
+            whole = self._whole[write.checklist_id]
         if whole is not None:
             current = self._fields.get(key)
         else:

@@ -158,7 +158,7 @@ class PushUnit:
             epoch,
             now,
             change=buffer,
-            answers=AnswerWrites(buffer),
+            answers=AnswerWrites(buffer, whole=True),
             notes=NoteWrites(),
         )
         return self._run(conn, ctx, int(device[2]))
@@ -253,24 +253,14 @@ class PushUnit:
         self, conn: sqlite3.Connection, ctx: PushContext, last_seq: int, held: dict[int, _Prior]
     ) -> list[Op | DomainError | None]:
         """Decode every op the server does not hold yet (None for those it holds), and read
-        what the batched ops need in one query each: every current answer of the checklists
-        they write (for the merge rule and, at the end, the checklists' progress), and which
-        of their note ids are taken."""
+        which of the notes' ids are taken in one query. (The answers of a checklist are read
+        all at once at the push's first write to it: :class:`AnswerWrites` ``whole``.)"""
         todo = [op.raw for op in self.ops if not (op.seq <= last_seq and op.seq in held)]
         typed_ops = iter(decode_ops(todo))
         decoded: list[Op | DomainError | None] = [
             None if op.seq <= last_seq and op.seq in held else next(typed_ops) for op in self.ops
         ]
-        checklists: list[str] = []
-        note_ids: list[str] = []
-        for typed in decoded:
-            if isinstance(typed, SetAnswer | AmendAnswer):
-                checklists.append(typed.checklist_id)
-            elif isinstance(typed, AddNote):
-                checklists.append(typed.checklist_id)
-                note_ids.append(typed.note_id)
-        if checklists and ctx.answers is not None:
-            ctx.answers.load_checklists(conn, checklists)
+        note_ids = [typed.note_id for typed in decoded if isinstance(typed, AddNote)]
         if note_ids and ctx.notes is not None:
             ctx.notes.load(conn, note_ids)
         return decoded
@@ -389,16 +379,18 @@ class PushUnit:
         """Refresh the progress of every checklist an applied op changed, once.
 
         A checklist that only answers and notes changed is computed from what the push holds
-        in memory: all of its answers (read whole, :meth:`AnswerWrites.load_checklists`) and
-        its photo counts and stored progress (read with the checklist). Any other op may
-        change what those hold, so its checklist is read again (:func:`refresh_progress`).
+        in memory: all of its answers (read whole at its first write, or now for a checklist
+        that only got notes: :meth:`AnswerWrites.load_checklists`) and its photo counts and
+        stored progress (read with the checklist). Any other op may change what those hold,
+        so its checklist is read again (:func:`refresh_progress`).
         """
         for checklist_id in sorted(self.touched):
             info = ctx.cached(checklist_id)
-            answers = ctx.answers.answers_of(checklist_id) if ctx.answers is not None else None
-            if info is None or answers is None or checklist_id in self.reread:
+            if info is None or ctx.answers is None or checklist_id in self.reread:
                 refresh_progress(conn, [checklist_id], buffer)
                 continue
+            ctx.answers.load_checklists(conn, [checklist_id])  # nothing to read when read whole
+            answers = ctx.answers.answers_of(checklist_id) or {}
             found = progress_of(
                 info.template.template,
                 {key: _values.decode(value) for key, value in answers.items()},

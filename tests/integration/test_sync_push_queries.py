@@ -64,3 +64,39 @@ async def test_push_reads_as_often_at_n_as_at_10n_ops(db: Database, app: Litesta
     small = await asyncio.to_thread(reads, N)
     large = await asyncio.to_thread(reads, 10 * N)
     assert large == small, (small, large)
+
+
+async def test_push_reads_the_answers_of_checklists_it_may_write_only(
+    db: Database, app: Litestar
+) -> None:
+    """A checklist's answers are read (all at once, for the merge rule and its progress) at
+    the push's first write to it: ops naming a checklist the caller may not write read none
+    of its answers, however many of them name it."""
+    world = await seed_world(db)
+    anna = await quick_session(db, world.users["anna"])
+    own = world.checklists["gemeente-groningen"]
+    other = world.checklists["politie"]
+    principal = principal_of(world, "anna", device_id=anna["device_id"])
+    ops = [set_answer(seq, other, "open", "yes") for seq in range(1, 6)]
+    ops += [set_answer(6, own, "open", "yes"), set_answer(7, own, "aantal", 3)]
+    env, raw = decode_envelope(msgspec.json.encode(envelope(anna["device_id"], ops)))
+
+    def run() -> tuple[PushResponse, list[str]]:
+        statements: list[str] = []
+        conn = open_sync(app.state.settings.db_path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.set_trace_callback(statements.append)
+            response = PushUnit(principal, env, raw)(conn)
+            conn.set_trace_callback(None)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        if not isinstance(response, PushResponse):
+            raise AssertionError(response)
+        return response, statements
+
+    response, statements = await asyncio.to_thread(run)
+    assert [r.status for r in response.results] == ["rejected"] * 5 + ["applied"] * 2
+    reads = [s for s in statements if "FROM answers WHERE checklist_id IN" in s]
+    assert len(reads) == 1 and own in reads[0] and other not in reads[0]
