@@ -67,6 +67,9 @@ _values = msgspec.json.Decoder()
 BATCHED = (SetAnswer, AmendAnswer, AddNote)
 """Ops whose writes wait in the push's batches (:class:`AnswerWrites`, :class:`NoteWrites`);
 any other op first flushes them, since it may read what they write."""
+_BATCHED_TYPES = frozenset(
+    kind for kind in HANDLERS if UNCHECKED_TYPES.get(kind, kind) in BATCHED
+)  # every type a batched op decodes to (a set lookup: isinstance on a Struct class is slow)
 
 
 class _Prior(msgspec.Struct, gc=False):
@@ -355,7 +358,7 @@ class PushUnit:
         ``create_case`` writes several tables that constraints could still refuse, so it
         alone gets a savepoint (they cost a few microseconds per op). Batched writes are
         flushed before any other op."""
-        if isinstance(op, BATCHED):
+        if type(op) in _BATCHED_TYPES:
             return HANDLERS[type(op)](conn, ctx, op)
         cls._flush(conn, ctx)
         if not isinstance(op, CreateCase):
@@ -401,14 +404,14 @@ class PushUnit:
     def _touch(self, conn: sqlite3.Connection, op: Op) -> None:
         """Note the checklist an applied op changed (its progress is refreshed once)."""
         checklist_id = getattr(op, "checklist_id", None)
-        if isinstance(op, WithdrawPhoto):
+        if type(op) is WithdrawPhoto:
             row = conn.execute(
                 "SELECT checklist_id FROM photos WHERE id = ?", (op.photo_id,)
             ).fetchone()
             checklist_id = row[0] if row is not None else None
         if isinstance(checklist_id, str):
             self.touched.add(checklist_id)
-            if not isinstance(op, BATCHED):
+            if type(op) not in _BATCHED_TYPES:
                 self.reread.add(checklist_id)
 
     def _apply(
