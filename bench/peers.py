@@ -296,17 +296,35 @@ def kib_field(text: str, name: str) -> int:
     return 0
 
 
-def tree_memory_mib(pid: int) -> dict[str, float]:
-    """Memory of a process and its descendants in MiB: ``pss`` (shared pages counted once,
-    from ``smaps_rollup``; what a forked worker pool really adds) and ``rss`` (plain sum)."""
+def tree_memory(pid: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Memory of a process and its descendants: the totals in MiB, ``pss`` (shared pages
+    counted once, from ``smaps_rollup``; what a forked worker pool really adds) and ``rss``
+    (plain sum), and each process's own (pid, parent, PSS, RSS, command line)."""
     pss = rss = 0
+    each: list[dict[str, Any]] = []
     for s in descendants(proc_stats(), pid):
         try:
-            rss += kib_field(Path(f"/proc/{s.pid}/status").read_text(), "VmRSS")
-            pss += kib_field(Path(f"/proc/{s.pid}/smaps_rollup").read_text(), "Pss")
+            one_rss = kib_field(Path(f"/proc/{s.pid}/status").read_text(), "VmRSS")
+            one_pss = kib_field(Path(f"/proc/{s.pid}/smaps_rollup").read_text(), "Pss")
+            cmd = Path(f"/proc/{s.pid}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue  # exited meanwhile
-    return {"pss": pss / 1024, "rss": rss / 1024}
+        rss, pss = rss + one_rss, pss + one_pss
+        each.append(
+            {
+                "pid": s.pid,
+                "ppid": s.ppid,
+                "pss_mib": round(one_pss / 1024, 1),
+                "rss_mib": round(one_rss / 1024, 1),
+                "command": cmd.decode(errors="replace").strip()[:100],
+            }
+        )
+    return {"pss": pss / 1024, "rss": rss / 1024}, each
+
+
+def tree_memory_mib(pid: int) -> dict[str, float]:
+    """The totals of :func:`tree_memory`."""
+    return tree_memory(pid)[0]
 
 
 class MemorySampler:
@@ -314,12 +332,14 @@ class MemorySampler:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.peak = tree_memory_mib(pid)
+        self.peak, self.at_peak = tree_memory(pid)  # at_peak: each process at the PSS peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        now = tree_memory_mib(self.pid)
+        now, each = tree_memory(self.pid)
+        if now["pss"] > self.peak["pss"]:
+            self.at_peak = each
         self.peak = {k: max(v, now[k]) for k, v in self.peak.items()}
 
     def _run(self) -> None:
@@ -526,6 +546,8 @@ class Bench:
         self.servers: dict[str, LiveServer] = {}
         self.cells: list[dict[str, Any]] = []
         self.rss: dict[str, dict[str, float]] = {}
+        # Each process of a server's tree at idle and at the tree's PSS peak.
+        self.processes: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     # setup -------------------------------------------------------------------------------
 
@@ -581,7 +603,8 @@ class Bench:
             self.servers["tus-node"] = start_tus_node(self.tmp / "tus-node")
             self.tus_uploads = {"schouw": 0, "tus-node": 0}
             for name in ("schouw-photos", "tus-node"):
-                idle = tree_memory_mib(self.servers[name].pid)
+                idle, each = tree_memory(self.servers[name].pid)
+                self.processes[name] = {"idle": each, "at_peak": each}
                 self.rss[name] = {
                     "idle_mib": idle["pss"],
                     "peak_mib": idle["pss"],
@@ -660,6 +683,8 @@ class Bench:
                 out["processing_drain_s"] = time.perf_counter() - t0
                 out["processing_drain_cpu_s"] = server_cpu_seconds(server.pid) - cpu0
         m = self.rss[key]
+        if sampler.peak["pss"] > m["peak_mib"]:
+            self.processes[key]["at_peak"] = sampler.at_peak
         m["peak_mib"] = max(m["peak_mib"], sampler.peak["pss"])
         m["peak_rss_mib"] = max(m["peak_rss_mib"], sampler.peak["rss"])
         out["pss_peak_mib"], out["rss_peak_mib"] = sampler.peak["pss"], sampler.peak["rss"]
@@ -687,6 +712,34 @@ class Bench:
                 )
 
 
+def growth_by_process(processes: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Each process of a tree at the tree's peak against idle, named by its place in the tree
+    (the root is the server; a fork server's children are photo workers)."""
+    idle = {p["pid"]: p["pss_mib"] for p in processes["idle"]}
+    peak = processes["at_peak"]
+    if not peak:
+        return []
+    root = peak[0]["pid"]
+    fork_servers = {p["pid"] for p in peak if "forkserver" in p["command"] and p["ppid"] == root}
+
+    def role(p: dict[str, Any]) -> str:
+        if p["pid"] == root:
+            return "server"
+        if p["pid"] in fork_servers:
+            return "fork server"
+        if p["ppid"] in fork_servers:
+            return "photo worker"
+        return "resource tracker" if "resource_tracker" in p["command"] else "process"
+
+    lines = []
+    for p in peak:
+        before = idle.get(p["pid"])
+        since = "started since idle" if before is None else f"idle {before:.1f}"
+        growth = p["pss_mib"] - (before or 0.0)
+        lines.append(f"{role(p)} {p['pid']}: {p['pss_mib']:.1f} MiB ({since}, {growth:+.1f})")
+    return lines
+
+
 def summarize(bench: Bench) -> dict[str, Any]:
     """Comparisons, verdicts and memory of the timed rounds."""
     timed = [c for c in bench.cells if not c["warmup"]]
@@ -712,6 +765,7 @@ def summarize(bench: Bench) -> dict[str, Any]:
                 **m,
                 "growth_mib": m["peak_mib"] - m["idle_mib"],
                 "growth_rss_mib": m["peak_rss_mib"] - m["idle_rss_mib"],
+                "processes": bench.processes[key],
             }
         rss["met"] = rss["schouw"]["growth_mib"] <= RSS_GROWTH_MAX_MIB
         out["rss"] = rss
@@ -742,9 +796,11 @@ pull. Server CPU per unit is the server's utime + stime (its process, its thread
 processes) from `/proc/<pid>/stat` across the cell, divided by the ops, records or MiB that
 cell moved; for Schouw's tus cells it includes the photo processing that ran while the
 uploads were still arriving, the drain after the last upload is recorded beside it
-(`processing_drain_cpu_s`) but not counted. The other targets of issue 13 (push p99 at
-10,000 ops/s offered, photo processing rate) are measured by `bench/sync.py` and
-`bench/photos.py` above.
+(`processing_drain_cpu_s`) but not counted. Memory growth is the tree's PSS at its highest
+sample minus the tree's PSS at idle (before the warm-up); `bench/results/peers.json` lists
+each process of the tree at idle and at that peak (`rss.schouw.processes`), and the run
+prints the growth of each. The other targets of issue 13 (push p99 at 10,000 ops/s offered,
+photo processing rate) are measured by `bench/sync.py` and `bench/photos.py` above.
 
 What the peers do and do not do: PouchDB Server 4.2.0 stores in LevelDB (leveldown 5.6,
 no fsync per write) and keeps a revision tree and a by-sequence index per document; every op
@@ -862,6 +918,10 @@ def main(argv: list[str]) -> int:
     print()
     print(table(results))
     print(f"load average (1 min): {results['load_average_1min']}")
+    if "rss" in results:
+        print("Schouw's process tree at its PSS peak (PSS of each process):")
+        for line in growth_by_process(results["rss"]["schouw"]["processes"]):
+            print(f"  {line}")
     if args.only:
         return 0
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

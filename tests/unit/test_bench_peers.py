@@ -234,6 +234,36 @@ def test_tree_memory_of_this_process_has_pss_at_most_rss() -> None:
     assert 0 < memory["pss"] <= memory["rss"]
 
 
+def test_tree_memory_lists_this_process_with_its_own_share() -> None:
+    totals, each = peers.tree_memory(os.getpid())
+    assert each[0]["pid"] == os.getpid()
+    assert each[0]["ppid"] == os.getppid()
+    assert 0 < each[0]["pss_mib"] <= each[0]["rss_mib"]
+    assert sum(p["pss_mib"] for p in each) == pytest.approx(totals["pss"], abs=0.1 * len(each))
+
+
+def _proc(pid: int, ppid: int, pss: float, command: str) -> dict[str, Any]:
+    return {"pid": pid, "ppid": ppid, "pss_mib": pss, "rss_mib": pss, "command": command}
+
+
+def test_growth_by_process_names_each_place_in_the_tree() -> None:
+    fork = "python -B -c from multiprocessing.forkserver import main; main(9, 10)"
+    idle = [
+        _proc(100, 1, 51.0, "python -m uvicorn --factory server.app:create_app"),
+        _proc(101, 100, 7.0, "python -B -c from multiprocessing.resource_tracker import main"),
+        _proc(102, 100, 8.0, fork),
+        _proc(103, 102, 7.0, fork),
+    ]
+    peak = [idle[0] | {"pss_mib": 53.5}, idle[1], idle[2], _proc(104, 102, 33.0, fork)]
+    lines = peers.growth_by_process({"idle": idle, "at_peak": peak})
+    assert lines == [
+        "server 100: 53.5 MiB (idle 51.0, +2.5)",
+        "resource tracker 101: 7.0 MiB (idle 7.0, +0.0)",
+        "fork server 102: 8.0 MiB (idle 8.0, +0.0)",
+        "photo worker 104: 33.0 MiB (started since idle, +33.0)",
+    ]
+
+
 def test_a_push_batch_becomes_bulk_docs_with_one_new_document_per_op() -> None:
     from bench import sync
 
