@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 MAX_ROWS = 500
-MAX_STATEMENTS = 1000  # statement texts kept for reuse
+MAX_STATEMENTS = 128  # statement texts kept for reuse (as many as sqlite3 keeps prepared)
 _SHAREABLE = frozenset({str, bytes, type(None)})
 """Types of which every value equal to one is the same SQL value; an ``int`` is equal to a
 ``float`` of another SQL type (``1 == 1.0``), so a column of ints is checked for floats."""
