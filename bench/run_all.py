@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Benchmarks that need programs besides Python: the field app's one runs the app's npm
+# libraries and Lighthouse in Chromium. Without them it is left out, and the run says so.
+NEEDS = {"pwa.py": ("node", "npm", "chromium")}
 BENCHES = [
     "sync.py",
     "photos.py",
@@ -25,6 +29,10 @@ def main() -> int:
         script = HERE / name
         if not script.exists():
             print(f"skip {name}: not present")
+            continue
+        missing = [tool for tool in NEEDS.get(name, ()) if shutil.which(tool) is None]
+        if missing:
+            print(f"skip {name}: needs {', '.join(missing)} (not found on PATH)")
             continue
         print(f"=== {name}", flush=True)
         if subprocess.call([sys.executable, str(script)], cwd=HERE.parent) != 0:
