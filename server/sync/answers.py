@@ -147,6 +147,23 @@ class _Field(msgspec.Struct, gc=False):
     overwrote: bytes | None  # None: unknown (written before the value was kept)
 
 
+# The columns of an answer row that _stored reads, after checklist_id and item_key.
+_STORED_COLUMNS = "value, rev, op_id, author_id, device_id, seq, overwrote"
+
+
+def _stored(row: tuple[Any, ...]) -> _Field:
+    """A field's current write from a row of ``checklist_id, item_key, _STORED_COLUMNS``."""
+    return _Field(
+        row[2].encode(),
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8].encode() if row[8] is not None else None,
+    )
+
+
 _INSERT = (
     "INSERT INTO answers (checklist_id, item_key, value, rev, op_id, author_id, device_id,"
     " seq, amended, updated_at, overwrote)"
@@ -193,21 +210,13 @@ class AnswerWrites:
             keys: dict[str, set[str]] = {c: set() for c in chunk}
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(
-                "SELECT checklist_id, item_key, value, rev, op_id, author_id, device_id, seq,"
-                f" overwrote FROM answers WHERE checklist_id IN ({marks})",
+                f"SELECT checklist_id, item_key, {_STORED_COLUMNS} FROM answers"
+                f" WHERE checklist_id IN ({marks})",
                 chunk,
             ):
                 key = (row[0], row[1])
                 if key not in self._fields:  # a field decided in this unit stays as decided
-                    self._fields[key] = _Field(
-                        row[2].encode(),
-                        row[3],
-                        row[4],
-                        row[5],
-                        row[6],
-                        row[7],
-                        row[8].encode() if row[8] is not None else None,
-                    )
+                    self._fields[key] = _stored(row)
             for (checklist_id, item_key), found in self._fields.items():
                 if found is not None and checklist_id in keys:
                     keys[checklist_id].add(item_key)
@@ -231,20 +240,11 @@ class AnswerWrites:
                 self._fields[key] = None
             values = ", ".join(["(?, ?)"] * len(chunk))
             for row in conn.execute(
-                "SELECT a.checklist_id, a.item_key, a.value, a.rev, a.op_id, a.author_id,"
-                f" a.device_id, a.seq, a.overwrote FROM (VALUES {values}) AS k"
-                " JOIN answers a ON a.checklist_id = k.column1 AND a.item_key = k.column2",
+                f"SELECT a.checklist_id, a.item_key, {_STORED_COLUMNS} FROM (VALUES {values})"
+                " AS k JOIN answers a ON a.checklist_id = k.column1 AND a.item_key = k.column2",
                 [part for key in chunk for part in key],
             ):
-                self._fields[(row[0], row[1])] = _Field(
-                    row[2].encode(),
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    row[7],
-                    row[8].encode() if row[8] is not None else None,
-                )
+                self._fields[(row[0], row[1])] = _stored(row)
 
     def store(self, conn: sqlite3.Connection, write: Write) -> WriteResult:
         """Merge one write (merge rule), recording a conflict if needed; the answer row is

@@ -14,7 +14,15 @@ import pytest
 from server.checklists.library import publish_library
 from server.db import Database
 from server.lib.ids import uuid7
-from tests.evidence_support import insert_photo, phone_jpeg_8mb, seed_case, sha256, variant
+from tests.evidence_support import (
+    insert_photo,
+    phone_jpeg_8mb,
+    reset_peak,
+    seed_case,
+    sha256,
+    status_kib,
+    variant,
+)
 from tests.integration.test_uploads import meta
 from tests.live_server import LiveServer
 from tests.support import PASSWORD, insert_user, seed_agencies
@@ -23,18 +31,6 @@ AGENCY = "gemeente-groningen"
 UPLOADS = 16
 CHUNK = 4 * 1024 * 1024
 LIMIT_MIB = 128
-
-
-def _kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> None:
-    """Reset VmHWM to the current VmRSS."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 async def _seed(data_dir: Path, files: list[bytes]) -> list[str]:
@@ -113,12 +109,12 @@ async def test_sixteen_concurrent_uploads_stay_under_128_mib(tmp_path: Path) -> 
             token = (await resp.json())["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         async with aiohttp.ClientSession(headers=auth) as session:
-            idle_rss = _kib(pid, "VmRSS")
+            idle_rss = status_kib(pid, "VmRSS")
             # One photo first, so the baseline includes a warmed-up worker pool and decoder.
             await _upload(session, base, photo_ids[0], files[0])
             await _verified(session, base, photo_ids[0])
-            baseline = _kib(pid, "VmRSS")
-            _reset_peak(pid)
+            baseline = status_kib(pid, "VmRSS")
+            reset_peak(pid)
             await asyncio.gather(
                 *(
                     _upload(session, base, pid, data)
@@ -126,7 +122,7 @@ async def test_sixteen_concurrent_uploads_stay_under_128_mib(tmp_path: Path) -> 
                 )
             )
             await asyncio.gather(*(_verified(session, base, pid) for pid in photo_ids[1:]))
-            peak = _kib(pid, "VmHWM")
+            peak = status_kib(pid, "VmHWM")
         growth_mib = (peak - baseline) / 1024
         print(
             f"\nserver RSS: idle {idle_rss / 1024:.0f} MiB, after one photo"

@@ -5,10 +5,12 @@ push). Counted with SQLite's trace callback; the old code read once per answer a
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import msgspec
 from litestar import Litestar
 
+from server.auth.principal import Principal
 from server.db import Database
 from server.db.database import open_sync
 from server.sync.envelope import decode_envelope
@@ -24,6 +26,26 @@ from tests.sync_support import (
 )
 
 N = 20
+
+
+def _push(
+    app: Litestar, principal: Principal, push: dict[str, Any]
+) -> tuple[PushResponse, list[str]]:
+    """Run one push unit on a connection of its own; its response and every statement it ran."""
+    env, raw = decode_envelope(msgspec.json.encode(push))
+    statements: list[str] = []
+    conn = open_sync(app.state.settings.db_path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.set_trace_callback(statements.append)
+        response = PushUnit(principal, env, raw)(conn)
+        conn.set_trace_callback(None)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    if not isinstance(response, PushResponse):
+        raise AssertionError(response)
+    return response, statements
 
 
 async def test_push_reads_as_often_at_n_as_at_10n_ops(db: Database, app: Litestar) -> None:
@@ -44,19 +66,7 @@ async def test_push_reads_as_often_at_n_as_at_10n_ops(db: Database, app: Litesta
                 ops.append(add_note(seq, checklist, f"notitie {seq}", "open"))
             else:
                 ops.append(set_answer(seq, checklist, ("opmerking", "geheim")[i % 2], f"{seq}"))
-        env, raw = decode_envelope(msgspec.json.encode(envelope(anna["device_id"], ops)))
-        statements: list[str] = []
-        conn = open_sync(app.state.settings.db_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.set_trace_callback(statements.append)
-            response = PushUnit(principal, env, raw)(conn)
-            conn.set_trace_callback(None)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-        if not isinstance(response, PushResponse):
-            raise AssertionError(response)
+        response, statements = _push(app, principal, envelope(anna["device_id"], ops))
         assert [r.status for r in response.results] == ["applied"] * n
         return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
@@ -79,24 +89,8 @@ async def test_push_reads_the_answers_of_checklists_it_may_write_only(
     principal = principal_of(world, "anna", device_id=anna["device_id"])
     ops = [set_answer(seq, other, "open", "yes") for seq in range(1, 6)]
     ops += [set_answer(6, own, "open", "yes"), set_answer(7, own, "aantal", 3)]
-    env, raw = decode_envelope(msgspec.json.encode(envelope(anna["device_id"], ops)))
-
-    def run() -> tuple[PushResponse, list[str]]:
-        statements: list[str] = []
-        conn = open_sync(app.state.settings.db_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.set_trace_callback(statements.append)
-            response = PushUnit(principal, env, raw)(conn)
-            conn.set_trace_callback(None)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-        if not isinstance(response, PushResponse):
-            raise AssertionError(response)
-        return response, statements
-
-    response, statements = await asyncio.to_thread(run)
+    push = envelope(anna["device_id"], ops)
+    response, statements = await asyncio.to_thread(_push, app, principal, push)
     assert [r.status for r in response.results] == ["rejected"] * 5 + ["applied"] * 2
     reads = [s for s in statements if "FROM answers WHERE checklist_id IN" in s]
     assert len(reads) == 1 and own in reads[0] and other not in reads[0]

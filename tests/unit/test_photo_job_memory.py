@@ -12,21 +12,9 @@ from server.evidence import imaging, worker
 from server.evidence.pool import WorkerPool
 from server.evidence.worker import Job, WorkerLimits
 from tests import worker_jobs
-from tests.evidence_support import phone_jpeg_8mb, sha256
+from tests.evidence_support import phone_jpeg_8mb, reset_peak, sha256, status_kib
 
 MIB = 1024 * 1024
-
-
-def _kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> None:
-    """Reset the process's VmHWM to its current VmRSS."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 async def test_a_rotated_12_mp_photo_holds_at_most_two_decoded_images(tmp_path: Path) -> None:
@@ -37,11 +25,11 @@ async def test_a_rotated_12_mp_photo_holds_at_most_two_decoded_images(tmp_path: 
     try:
         info = await pool.run(worker.run_check, 20, path, sha256(data), len(data), 50_000_000)
         [pid] = await pool.pids()  # a fresh worker: this is its first photo
-        _reset_peak(pid)
-        before = _kib(pid, "VmRSS")
+        reset_peak(pid)
+        before = status_kib(pid, "VmRSS")
         job = Job("u", "p", "a", sha256(data), len(data), info)
         width, height, _, _ = await pool.run(worker.run_derive, 20, tmp_path / "blobs", path, job)
-        growth = (_kib(pid, "VmHWM") - before) * 1024
+        growth = (status_kib(pid, "VmHWM") - before) * 1024
     finally:
         await pool.close()
     assert (width, height) == (3024, 4032)
