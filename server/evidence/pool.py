@@ -98,8 +98,9 @@ def _main_module_hidden() -> Iterator[None]:
 class _Slot:
     """One worker process (inside its own single-worker executor) and its job count."""
 
-    def __init__(self, limits: WorkerLimits) -> None:
+    def __init__(self, limits: WorkerLimits, nice: int = worker.BACKGROUND_NICE) -> None:
         self.limits = limits
+        self.nice = nice
         self.jobs = 0
         self.executor: ProcessPoolExecutor | None = None
         self.pid: Future[int] | None = None
@@ -115,7 +116,7 @@ class _Slot:
                 max_workers=1,
                 mp_context=_context(),
                 initializer=worker.start_worker,
-                initargs=(self.limits,),
+                initargs=(self.limits, self.nice),
             )
             self.jobs = 0
             # The first call starts the process; its answer is the worker's pid.
@@ -152,12 +153,15 @@ class WorkerPool:
 
     ``workers`` processes take any job. One more process is kept for ``urgent`` calls (the
     checks a client waits for on its last upload request), so a verdict never waits for a
-    derivative job to finish; it idles most of the time and holds little memory.
+    derivative job to finish; it idles most of the time and holds little memory. It runs at
+    the server's priority; the others at :data:`~server.evidence.worker.BACKGROUND_NICE`, so
+    that derivative jobs yield to request handling and to the verdicts clients wait for.
     """
 
     def __init__(self, workers: int, limits: WorkerLimits) -> None:
         self.limits = limits
-        self._reserved = _Slot(limits)
+        # A client waits for what the reserved worker does: it keeps the server's priority.
+        self._reserved = _Slot(limits, nice=0)
         self._slots = [_Slot(limits) for _ in range(workers)]
         self._free: deque[_Slot] = deque(self._slots)
         self._reserved_free = True

@@ -14,7 +14,8 @@ Limits (set once when a worker starts, see :func:`start_worker`):
   time used so far plus the budget; a job that spends more gets ``SIGXCPU`` and the worker
   dies. The hard limit caps the worker's whole life (every job's budget plus a margin).
 - ``RLIMIT_CORE`` 0: a worker killed by a signal leaves no core file behind.
-- niceness 10: request handling in the server goes first.
+- niceness 10 for background jobs: request handling in the server goes first. The worker
+  that runs the checks a client waits for keeps the server's priority.
 
 A worker exits as soon as the server process is gone, even if it was killed (a worker
 waiting for work would otherwise wait for ever, and keep its fork server alive too): a small
@@ -85,8 +86,9 @@ class WorkerLimits:
     jobs_per_worker: int
 
 
-def start_worker(limits: WorkerLimits) -> None:
-    """Initializer of every worker process: lower its priority and set its limits."""
+def start_worker(limits: WorkerLimits, nice: int = BACKGROUND_NICE) -> None:
+    """Initializer of every worker process: lower its priority by ``nice`` and set its
+    limits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     server = multiprocessing.parent_process()
@@ -98,8 +100,9 @@ def start_worker(limits: WorkerLimits) -> None:
         threading.Thread(
             target=_exit_with, args=(server.sentinel,), name="lifeline", daemon=True
         ).start()
-    with contextlib.suppress(OSError):
-        os.nice(BACKGROUND_NICE)
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     lifetime = limits.cpu_seconds_per_job * (limits.jobs_per_worker + 1) + _CPU_MARGIN

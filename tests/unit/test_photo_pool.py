@@ -155,3 +155,17 @@ async def test_a_worker_is_recycled_after_its_jobs() -> None:
         assert pool.lost == 0
     finally:
         await pool.close()
+
+
+async def test_background_workers_yield_to_the_worker_a_client_waits_for() -> None:
+    """Derivative jobs run niced; the reserved worker (the verdict on a last upload request)
+    keeps the server's priority, so a busy machine delays the background, not the client."""
+    pool = _pool()
+    try:
+        server = os.nice(0)
+        urgent = await pool.run(os.nice, 0, urgent=True)
+        background = await pool.run(os.nice, 0)
+        assert urgent == server
+        assert background == min(server + worker.BACKGROUND_NICE, 19)
+    finally:
+        await pool.close()
