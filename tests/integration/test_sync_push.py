@@ -206,6 +206,40 @@ async def test_undecodable_op_is_rejected_alone_and_the_next_ones_apply(
     assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 4
 
 
+async def test_an_op_repeating_a_key_is_decoded_as_the_protocol_decodes_it(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    """An op whose first ``op_id`` (or ``item_key``) is invalid and repeated with a valid
+    value is refused by the protocol's decoder: the push rejects it and writes nothing of it,
+    whether or not the other ops of the push are valid."""
+    world, anna = await _anna(client, db)
+    cl = world.checklists["gemeente-groningen"]
+    bad_id = msgspec.json.encode(set_answer(1, cl, "open", "yes")).replace(
+        b'"op_id":', b'"op_id":"nope","op_id":', 1
+    )
+    bad_key = msgspec.json.encode(add_note(2, cl, "Deur dicht", "open")).replace(
+        b'"item_key":', b'"item_key":"NIET GELDIG","item_key":', 1
+    )
+    ops = [bad_id, bad_key, msgspec.json.encode(set_answer(3, cl, "aantal", 3))]
+    resp = await client.post(
+        "/api/v1/sync/push",
+        content=_raw_envelope(anna["device_id"], ops),
+        headers={**anna["headers"], "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 200, resp.text
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
+    assert [r["problem"]["type"] for r in results[:2]] == ["/problems/invalid-op"] * 2
+    answers, notes = await db.read(
+        lambda c: (
+            c.execute("SELECT item_key FROM answers ORDER BY 1").fetchall(),
+            c.execute("SELECT count(*) FROM notes").fetchone()[0],
+        )
+    )
+    assert [tuple(r) for r in answers] == [("aantal",)]
+    assert notes == 0
+
+
 async def test_a_body_that_is_not_json_is_the_only_400(
     client: AsyncTestClient[Any], db: Database
 ) -> None:

@@ -158,3 +158,27 @@ def test_decode_ops_of_a_valid_push_are_the_protocol_types() -> None:
     assert [type(op) for op in decoded[:3]] == [SetAnswer, AmendAnswer, AddNote]
     for fast, raw in zip(decoded, raws, strict=True):
         _same(fast, decode_op(raw))
+
+
+def test_decode_ops_refuses_a_repeated_key_whose_first_value_the_protocol_refuses() -> None:
+    """JSON may repeat a key: the protocol decoder checks every occurrence (an op whose first
+    ``op_id`` is no UUIDv7 is refused), the decoder without regex keeps the last value only.
+    Such an op must get decode_op's result, spelled plainly or with an escaped key."""
+    good = uuid7()
+    repeated = [
+        ("set_answer", None, b'"op_id":', b'"op_id": "nope", "op_id":'),
+        ("set_answer", None, b'"op_id":', b'"op\\u005fid": "nope", "op_id":'),
+        ("amend_answer", None, b'"item_key":', b'"item_key": "NOT A KEY", "item_key":'),
+        ("add_note", uuid7(), b'"note_id":', b'"note_id": "x", "note_id":'),
+        ("add_note", uuid7(), b'"checklist_id":', b'"checklist_id": "x", "checklist_id":'),
+    ]
+    for kind, other, key, twice in repeated:
+        raw = _op(kind, good, VALID_ID, "open", other or "").replace(key, twice, 1)
+        try:
+            strict: Any = decode_op(raw)
+        except DomainError as exc:
+            strict = exc
+        assert isinstance(strict, DomainError), raw
+        valid = _op("set_answer", uuid7(), VALID_ID, "open", "")
+        _same(decode_ops([raw])[0], strict)
+        _same(decode_ops([valid, raw])[1], strict)
