@@ -279,18 +279,30 @@ def _decoded(raw: bytes) -> Op | DomainError:
         return exc
 
 
+_CHECKED_KEYS = (b'"op_id"', b'"checklist_id"', b'"item_key"', b'"note_id"')
+
+
+def _keys_once(raw: bytes) -> bool:
+    """True when no key whose value the batched checks take (:data:`_CHECKED_KEYS`) can occur
+    twice in the op: JSON may repeat a key, and the protocol's decoder checks every value
+    while the batched checks see only the last one. A key spelled with an escape (``\\u``)
+    or a value that looks like such a key only sends the op through :func:`decode_op`."""
+    return b"\\u" not in raw and all(raw.count(key) < 2 for key in _CHECKED_KEYS)
+
+
 def decode_ops(raws: list[bytes]) -> list[Op | DomainError]:
     """Each op typed as :func:`decode_op` types it, or its 400-problem (``invalid-op``).
 
-    Answers and notes are decoded without the regex checks of their ids and item keys first;
-    when those checks then hold for all of them at once, the result is what :func:`decode_op`
+    Answers and notes are decoded without the regex checks of their ids and item keys first
+    (unless such a key may occur twice: :func:`_keys_once`); when those checks then hold for
+    all of them at once, the result is what :func:`decode_op`
     gives (as a subclass of the same struct). Otherwise, and for every other op, it is
     :func:`decode_op`'s own result.
     """
     fast: list[Any] = []
     for raw in raws:
         try:
-            fast.append(_unchecked_decoder.decode(raw))
+            fast.append(_unchecked_decoder.decode(raw) if _keys_once(raw) else None)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             fast.append(None)
     ok = [op for op in fast if op is not None]
