@@ -1,0 +1,166 @@
+"""tus PATCH bodies cut off, too long or sent twice at once (review of the piece-by-piece
+writes): the durable offset always equals what the staging file holds, and nothing of a
+refused or unverifiable body stays counted."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+
+from server.db import Database
+from server.evidence.errors import ChecksumMismatch, StreamInterrupted
+from server.evidence.uploads import WRITE_BYTES, Checksum
+from server.lib.errors import Conflict, PayloadTooLarge
+from tests.integration.test_upload_memory import _open_upload
+from tests.integration.test_uploads import Client
+
+KIB = 1024
+
+
+def _pieces(data: bytes, piece: int, *, cut_after: int | None = None) -> AsyncIterator[bytes]:
+    async def body() -> AsyncIterator[bytes]:
+        for n, start in enumerate(range(0, len(data), piece)):
+            if cut_after is not None and n == cut_after:
+                raise StreamInterrupted
+            yield data[start : start + piece]
+            await asyncio.sleep(0)
+
+    return body()
+
+
+async def _durable(db: Database, upload_id: str) -> int:
+    return int(
+        await db.read(
+            lambda c: c.execute("SELECT offset FROM uploads WHERE id = ?", (upload_id,)).fetchone()[
+                0
+            ]
+        )
+    )
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+@pytest.mark.parametrize("piece", [100 * KIB, 5 * KIB, WRITE_BYTES])
+async def test_cut_off_without_checksum_counts_exactly_what_is_on_disk(
+    client: Client, app: Litestar, db: Database, piece: int
+) -> None:
+    service, owner, upload_id, data = await _open_upload(client, app, db, 1024 * KIB)
+    staged = service.processor.staging_path(upload_id)
+    first = await service.append_chunk(
+        owner,
+        upload_id,
+        offset=0,
+        content_length=None,
+        body=_pieces(data[: 600 * KIB], piece, cut_after=3),
+        checksum=None,
+    )
+    assert first.offset == 3 * piece
+    assert await _durable(db, upload_id) == first.offset == _size(staged)
+    assert staged.read_bytes() == data[: first.offset]
+    # Resumed from there (to one byte short of the end: random bytes are no photo).
+    more = await service.append_chunk(
+        owner,
+        upload_id,
+        offset=first.offset,
+        content_length=None,
+        body=_pieces(data[first.offset : -1], piece),
+        checksum=None,
+    )
+    assert more.offset == len(data) - 1 == await _durable(db, upload_id)
+    assert staged.read_bytes() == data[:-1]
+
+
+async def test_cut_off_with_checksum_keeps_nothing_of_the_chunk(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    service, owner, upload_id, data = await _open_upload(client, app, db, 1024 * KIB)
+    staged = service.processor.staging_path(upload_id)
+    await service.append_chunk(
+        owner,
+        upload_id,
+        offset=0,
+        content_length=None,
+        body=_pieces(data[: 200 * KIB], 100 * KIB),
+        checksum=None,
+    )
+    chunk = data[200 * KIB : 700 * KIB]
+    digest = Checksum("sha256", hashlib.sha256(chunk).digest())
+    cut = await service.append_chunk(
+        owner,
+        upload_id,
+        offset=200 * KIB,
+        content_length=len(chunk),
+        body=_pieces(chunk, 100 * KIB, cut_after=4),
+        checksum=digest,
+    )
+    assert cut.offset == 200 * KIB
+    assert await _durable(db, upload_id) == 200 * KIB == _size(staged)
+    # A wrong checksum after several pieces were written: the same.
+    with pytest.raises(ChecksumMismatch):
+        await service.append_chunk(
+            owner,
+            upload_id,
+            offset=200 * KIB,
+            content_length=len(chunk),
+            body=_pieces(chunk[:-1] + b"\x00", 100 * KIB),
+            checksum=digest,
+        )
+    assert await _durable(db, upload_id) == 200 * KIB == _size(staged)
+
+
+async def test_too_long_body_without_length_keeps_nothing(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    service, owner, upload_id, data = await _open_upload(client, app, db, 512 * KIB)
+    staged = service.processor.staging_path(upload_id)
+    with pytest.raises(PayloadTooLarge):
+        await service.append_chunk(
+            owner,
+            upload_id,
+            offset=0,
+            content_length=None,
+            body=_pieces(data + os.urandom(10), 100 * KIB),
+            checksum=None,
+        )
+    assert await _durable(db, upload_id) == 0 == _size(staged)
+
+
+async def test_a_second_patch_while_one_runs_is_refused_and_changes_nothing(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    service, owner, upload_id, data = await _open_upload(client, app, db, 1024 * KIB)
+    staged = service.processor.staging_path(upload_id)
+    gate = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield data[: 100 * KIB]
+        await gate.wait()
+        yield data[100 * KIB : 300 * KIB]
+
+    first = asyncio.create_task(
+        service.append_chunk(
+            owner, upload_id, offset=0, content_length=None, body=slow(), checksum=None
+        )
+    )
+    await asyncio.sleep(0.05)
+    with pytest.raises(Conflict):
+        await service.append_chunk(
+            owner,
+            upload_id,
+            offset=0,
+            content_length=None,
+            body=_pieces(data[: 50 * KIB], 10 * KIB),
+            checksum=None,
+        )
+    gate.set()
+    upload = await first
+    assert upload.offset == 300 * KIB == await _durable(db, upload_id) == _size(staged)
+    assert staged.read_bytes() == data[: 300 * KIB]
