@@ -5,20 +5,27 @@ refused or unverifiable body stays counted."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
+import requests
 from litestar import Litestar
 
 from server.db import Database
 from server.evidence.errors import ChecksumMismatch, StreamInterrupted
 from server.evidence.uploads import WRITE_BYTES, Checksum
 from server.lib.errors import Conflict, PayloadTooLarge
+from server.settings import Settings
+from tests.evidence_support import live_server, sha256
 from tests.integration.test_upload_memory import _open_upload
 from tests.integration.test_uploads import Client
+from tests.integration.test_uploads_tuspy import _seed
 
 KIB = 1024
 
@@ -164,3 +171,46 @@ async def test_a_second_patch_while_one_runs_is_refused_and_changes_nothing(
     upload = await first
     assert upload.offset == 300 * KIB == await _durable(db, upload_id) == _size(staged)
     assert staged.read_bytes() == data[: 300 * KIB]
+
+
+def test_chunked_patch_over_the_patch_limit_counts_nothing(settings: Settings) -> None:
+    """A PATCH without Content-Length that runs past the route's body limit (uvicorn, a real
+    socket): 413, nothing counted and nothing of it left in the staging file."""
+    size = 18 * 1024 * KIB
+    data = os.urandom(size)
+    with live_server(settings) as server:
+        auth, photo_id = _seed(server, data)
+        tus = {**auth, "Tus-Resumable": "1.0.0"}
+        enc = [base64.b64encode(v.encode()).decode() for v in (photo_id, sha256(data))]
+        created = requests.post(
+            f"{server.url}/api/v1/uploads",
+            headers={
+                **tus,
+                "Upload-Length": str(size),
+                "Upload-Metadata": f"photo_id {enc[0]},sha256 {enc[1]}",
+            },
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        url = urljoin(server.url, created.headers["Location"])
+        staged = server.app.state.photos.staging_path(url.rsplit("/", 1)[1])
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked
+            for start in range(0, 17 * 1024 * KIB, 256 * KIB):
+                yield data[start : start + 256 * KIB]
+
+        octets = {**tus, "Content-Type": "application/offset+octet-stream"}
+        with contextlib.suppress(requests.ConnectionError):  # the server may stop reading
+            refused = requests.patch(
+                url, data=chunked(), headers={**octets, "Upload-Offset": "0"}, timeout=60
+            )
+            assert refused.status_code == 413, refused.text
+        head = requests.head(url, headers=tus, timeout=30)
+        assert head.headers["Upload-Offset"] == "0"
+        # Nothing of the refused body stays on disk past the durable offset.
+        assert _size(staged) == 0
+        first = requests.patch(
+            url, data=data[: 100 * KIB], headers={**octets, "Upload-Offset": "0"}, timeout=60
+        )
+        assert first.status_code == 204, first.text
+        assert staged.read_bytes() == data[: 100 * KIB]
