@@ -261,6 +261,11 @@ class UploadService:
                         del piece
             except StreamInterrupted:
                 interrupted = True
+            except BaseException:
+                # Refused mid-body (the route's body limit, a server error): nothing of it
+                # stays past the durable offset.
+                os.ftruncate(fd, upload.offset)
+                raise
             if hasher is not None and interrupted:
                 os.ftruncate(fd, upload.offset)  # a chunk that cannot be verified is dropped
                 return 0
