@@ -17,14 +17,15 @@ import pytest
 import requests
 from litestar import Litestar
 
+from server.auth.principal import Principal
 from server.db import Database
 from server.evidence.errors import ChecksumMismatch, StreamInterrupted
-from server.evidence.uploads import WRITE_BYTES, Checksum
+from server.evidence.uploads import WRITE_BYTES, Checksum, UploadService
 from server.lib.errors import Conflict, PayloadTooLarge
 from server.settings import Settings
 from tests.evidence_support import live_server, sha256
 from tests.integration.test_upload_memory import _open_upload
-from tests.integration.test_uploads import Client
+from tests.integration.test_uploads import AGENCY, Client, create, setup
 from tests.integration.test_uploads_tuspy import _seed
 
 KIB = 1024
@@ -49,6 +50,22 @@ async def _durable(db: Database, upload_id: str) -> int:
             ]
         )
     )
+
+
+async def _open_upload_as(
+    client: Client, app: Litestar, db: Database, username: str, size: int
+) -> tuple[UploadService, Principal, str, bytes]:
+    """An open upload of ``size`` random bytes by a new inspector ``username``."""
+    data = os.urandom(size)
+    headers, photo_id = await setup(client, db, data, username)
+    resp = await create(client, headers, photo_id, len(data), sha256(data))
+    assert resp.status_code == 201, resp.text
+    upload_id = resp.headers["Location"].rsplit("/", 1)[1]
+    user_id = await db.read(
+        lambda c: c.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0]
+    )
+    owner = Principal(user_id, username, username, AGENCY, frozenset({"inspector"}), None)
+    return app.state.uploads, owner, upload_id, data
 
 
 def _size(path: Path) -> int:
@@ -214,3 +231,37 @@ def test_chunked_patch_over_the_patch_limit_counts_nothing(settings: Settings) -
         )
         assert first.status_code == 204, first.text
         assert staged.read_bytes() == data[: 100 * KIB]
+
+
+async def test_trims_between_and_during_patches_change_no_bytes(
+    client: Client, app: Litestar, db: Database
+) -> None:
+    """malloc_trim in its thread while other PATCHes write: every upload's bytes intact."""
+    opened = [await _open_upload_as(client, app, db, f"ines{n}", 768 * KIB) for n in range(6)]
+    service = opened[0][0]
+    heap = service.processor.heap
+    heap.quiet_seconds = 0
+    before = heap.trims
+
+    async def rounds(n: int) -> None:
+        _, owner, upload_id, data = opened[n]
+        offset = 0
+        for step in range(5):
+            size = 100 * KIB + n * 7 + step
+            await service.append_chunk(
+                owner,
+                upload_id,
+                offset=offset,
+                content_length=None,
+                body=_pieces(data[offset : offset + size], 16 * KIB + n),
+                checksum=None,
+            )
+            offset += size
+            await asyncio.sleep(0.001 * n)  # ends apart: trims start while others run
+        staged = service.processor.staging_path(upload_id)
+        assert staged.read_bytes() == data[:offset]
+        assert await _durable(db, upload_id) == offset
+
+    await asyncio.gather(*(rounds(n) for n in range(6)))
+    await asyncio.sleep(0.2)
+    assert heap.trims > before
