@@ -63,23 +63,6 @@ class View:
     status: dict[str, str | None] = field(default_factory=dict)
     cases: dict[str, str | None] = field(default_factory=dict)  # checklist id -> case id
     case_records: bool = False  # a case record was built (see with_agencies)
-    # Feed rows up to this seq were committed before anything held above was loaded, so it
-    # may decide them (see renew).
-    current: int = 0
-
-    def renew(self, upto: int) -> None:
-        """Before rows up to ``upto`` are decided: forget the scopes, decisions and case states
-        loaded before some of those rows were committed (writes land between the statements of
-        a page). A grant, release or evict met later in the page is then decided with the
-        access it made, not the access before it."""
-        if upto <= self.current:
-            return
-        self.current = int(
-            self.conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-        )
-        self.scopes.clear()
-        self.decided.clear()
-        self.status.clear()
 
     def preload(self, case_ids: set[str]) -> None:
         """Load the scopes of cases not seen yet in this pull."""
@@ -355,7 +338,6 @@ class _Page:
         """Records of the feed rows after the position up to ``upto``, in feed order; stop at a
         new expansion or a full page."""
         view = self.view
-        view.renew(upto)
         rows = _feed_rows(view.conn, self.pos, upto, self.me)
         entities = self._load(rows)
         items = load_latest(view.conn, self.pos, upto, view.cases)
@@ -450,8 +432,9 @@ def pull_page(
     top = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
     if cursor.pos > top:
         raise Gone(GONE, slug="cursor-expired")
-    view = View(conn, reader_of(principal), current=top)  # nothing loaded before ``top``
-    page = _Page(view, principal.user_id, limit, cursor.pos, cursor.expansion)
+    page = _Page(
+        View(conn, reader_of(principal)), principal.user_id, limit, cursor.pos, cursor.expansion
+    )
     page.fill()
     device = conn.execute(
         "SELECT last_seq FROM devices WHERE id = ?", (principal.device_id,)
