@@ -107,6 +107,21 @@ def _run_group(conn: sqlite3.Connection, units: list[_Unit]) -> list[tuple[bool,
     return outcomes
 
 
+def _snapshot(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    """``fn(conn)`` in one read transaction (WAL: a consistent snapshot of the database).
+
+    In autocommit mode each statement would read the newest commit: a reader that runs
+    several statements, such as a pull page that loads access and then reads the feed in
+    batches, could decide rows written between two of them with what it loaded before
+    them (a grant missed, an item sent after its case was left).
+    """
+    conn.execute("BEGIN")
+    try:
+        return fn(conn)
+    finally:
+        conn.execute("COMMIT")  # nothing was written: this ends the snapshot
+
+
 class Database:
     """The database of one data directory. Create with :meth:`open`, end with :meth:`close`."""
 
@@ -178,13 +193,15 @@ class Database:
         return await future
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` on a read-only connection (sees every committed write)."""
+        """Run ``fn`` on a read-only connection, inside one read transaction: every statement
+        of ``fn`` sees the database as it was at its first one (writes committed meanwhile
+        are not half seen), and every write committed before ``read`` was called."""
         home = self._foreign_loop()
         if home is not None:
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.read(fn), home))
         if self._reader_cycle is None:
             raise RuntimeError("database is closed")
-        return await self._call(next(self._reader_cycle), fn)
+        return await self._call(next(self._reader_cycle), functools.partial(_snapshot, fn))
 
     async def _write_loop(self) -> None:
         writer = self._writer
