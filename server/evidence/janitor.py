@@ -21,13 +21,17 @@ ORPHAN_AGE = 3600.0
 async def sweep(service: UploadService) -> int:
     """Delete expired uploads (rows, then bytes) and old orphan staging files; return count."""
     removed = 0
+    busy: set[str] = set()  # a PATCH is writing to these: left to the next sweep
     while True:
-        batch = await service.db.read(lambda c: repo.expired_uploads(c, now_iso()))
+        expired = await service.db.read(lambda c: repo.expired_uploads(c, now_iso()))
+        batch = [upload for upload in expired if upload.id not in busy]
         if not batch:
             break
         for upload in batch:
-            await service.forget(upload)
-            removed += 1
+            if await service.forget_expired(upload):
+                removed += 1
+            else:
+                busy.add(upload.id)
     known = set(
         await service.db.read(lambda c: [r[0] for r in c.execute("SELECT id FROM uploads")])
     )

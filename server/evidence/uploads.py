@@ -353,6 +353,20 @@ class UploadService:
             )
         await self.forget(upload)
 
+    async def forget_expired(self, upload: repo.Upload) -> bool:
+        """Forget an expired upload, unless a PATCH is writing to it right now (one that began
+        before the upload expired; its end renews the expiry): False then. A PATCH that
+        arrives while the upload is being forgotten is told to wait (409), as for any busy
+        upload, so no bytes go to a file that is being removed."""
+        if upload.id in self._busy:
+            return False
+        self._busy.add(upload.id)
+        try:
+            await self.forget(upload)
+        finally:
+            self._busy.discard(upload.id)
+        return True
+
     async def forget(self, upload: repo.Upload) -> None:
         """Remove an upload row first, then its bytes; an unfinished photo is expected again."""
 
