@@ -316,7 +316,8 @@ def tree_memory(pid: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
                 "ppid": s.ppid,
                 "pss_mib": round(one_pss / 1024, 1),
                 "rss_mib": round(one_rss / 1024, 1),
-                "command": cmd.decode(errors="replace").strip()[:100],
+                # Relative to the checkout: results name no path of one machine.
+                "command": cmd.decode(errors="replace").replace(f"{ROOT}/", "").strip()[:100],
             }
         )
     return {"pss": pss / 1024, "rss": rss / 1024}, each
