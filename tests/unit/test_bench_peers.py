@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,22 @@ def test_a_push_batch_becomes_bulk_docs_with_one_new_document_per_op() -> None:
     assert all(d["device_id"] == "device-1" for d in docs)
     assert [d["seq"] for d in docs] == [11, 12, 13, 14, 15]
     assert {d["op"] for d in docs} == {"set_answer", "add_note"}
+
+
+def test_tree_memory_names_commands_relative_to_the_checkout() -> None:
+    """The results file is committed: a command line holds no path of this machine."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; time.sleep(30)", str(peers.ROOT / "bench")]
+    )
+    try:
+        cmdline = Path(f"/proc/{child.pid}/cmdline")
+        while b"time.sleep" not in cmdline.read_bytes():  # until the child has exec'd
+            time.sleep(0.01)
+        totals, each = peers.tree_memory(os.getpid())
+        [mine] = [p for p in each if p["pid"] == child.pid]
+        assert mine["command"].endswith(" bench"), mine["command"]
+        assert str(peers.ROOT) not in mine["command"]
+        assert totals["pss"] > 0
+    finally:
+        child.kill()
+        child.wait()
