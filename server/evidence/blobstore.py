@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 VARIANTS = ("thumb", "display")
@@ -28,6 +29,29 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+# An upload's body goes to disk at least every WRITE_BYTES (pieces smaller than that are
+# gathered first), so no upload holds more than that plus one piece in memory.
+WRITE_BYTES = 64 * 1024
+
+
+def write_pieces(fd: int, pieces: list[bytes], hasher: Any) -> None:
+    """Append ``pieces`` with one ``writev`` (no joining copy) and feed ``hasher`` (if any).
+
+    Called off the event loop (``asyncio.to_thread``) by the tus PATCH and the form upload:
+    both write a body piece by piece as it arrives, a few pieces at a time."""
+    done = os.writev(fd, pieces)
+    if done < sum(len(p) for p in pieces):  # a short write: finish piece by piece
+        for piece in pieces:
+            if done >= len(piece):
+                done -= len(piece)
+                continue
+            write_all(fd, memoryview(piece)[done:])
+            done = 0
+    if hasher is not None:
+        for piece in pieces:
+            hasher.update(piece)
 
 
 def fsync_dir(path: Path) -> None:

@@ -1,9 +1,10 @@
 """``POST /api/v1/photos``: a photo as ``multipart/form-data`` for simple clients.
 
-Parsed as a stream with python-multipart: the ``file`` part goes straight to the staging
-file and through the hash as it arrives, each byte written once (Litestar's own form
-parsing would spool it to a temporary file first). ``photo_id`` and ``sha256`` must come
-before ``file``, so that nothing is written for a caller who may not attach the photo.
+Parsed as a stream with python-multipart: the ``file`` part goes to the staging file and
+through the hash as it arrives (every ``WRITE_BYTES``, in a thread), each byte written once
+(Litestar's own form parsing would spool it to a temporary file first). ``photo_id`` and
+``sha256`` must come before ``file``, so that nothing is written for a caller who may not
+attach the photo.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from server.audit.log import append
 from server.auth.principal import Principal
 from server.evidence import repository as repo
 from server.evidence.access import may_attach
-from server.evidence.blobstore import write_all
+from server.evidence.blobstore import WRITE_BYTES, write_pieces
 from server.evidence.errors import rejected
 from server.evidence.form_parser import FormState, bad_form, callbacks
 from server.evidence.imaging import ImageRejected
@@ -75,15 +76,15 @@ async def receive_form(
                     )
                     return FormResult(photo.photo_id, photo.sha256, "verified", photo.size)
                 state.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                for pending in state.pending:
-                    write_all(state.fd, pending)
-                state.pending.clear()
+            if state.fd is not None and state.buffered >= WRITE_BYTES:
+                await _write(state)
         parser.finalize()
         if state.error is not None:
             raise state.error
         if not state.finished or not state.file_done or photo is None:
             raise bad_form("Het formulier is onvolledig: photo_id, sha256 en file zijn nodig.")
         if state.fd is not None:
+            await _write(state)
             await asyncio.to_thread(os.fsync, state.fd)
         return await _finish(processor, principal, photo, upload_id, state)
     except BaseException:
@@ -93,6 +94,14 @@ async def receive_form(
     finally:
         if state.fd is not None:
             os.close(state.fd)
+
+
+async def _write(state: FormState) -> None:
+    """Write and hash the file's pieces received so far, in a thread (the event loop serves
+    other requests meanwhile); no reference to them stays behind."""
+    pending, state.pending, state.buffered = state.pending, [], 0
+    if pending and state.fd is not None:
+        await asyncio.to_thread(write_pieces, state.fd, pending, state.hasher)
 
 
 async def _authorize(

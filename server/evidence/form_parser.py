@@ -1,5 +1,5 @@
-"""Callbacks for python-multipart's streaming parser: fields kept small, the file written
-straight to its staging file and hashed as it arrives."""
+"""Callbacks for python-multipart's streaming parser: fields kept small, the file's pieces
+handed to the caller (``form.receive_form``), which writes and hashes them as they arrive."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import parse_options_header
 
-from server.evidence.blobstore import write_all
 from server.evidence.errors import too_large
 from server.lib.errors import BadRequest, DomainError
 
@@ -27,7 +26,8 @@ class FormState:
     file_started: bool = False
     file_done: bool = False
     finished: bool = False
-    pending: list[bytes] = field(default_factory=list)
+    pending: list[bytes] = field(default_factory=list)  # file bytes not written yet
+    buffered: int = 0  # their length
     fd: int | None = None
     size: int = 0
     hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
@@ -77,11 +77,9 @@ def callbacks(state: FormState, limit: int) -> dict[str, object]:
             if state.size > limit:
                 state.error = too_large(limit)
                 return
-            state.hasher.update(chunk)
-            if state.fd is None:
-                state.pending.append(bytes(chunk))
-            else:
-                write_all(state.fd, chunk)
+            # Written (and hashed) by the caller, off the event loop, a few pieces at a time.
+            state.pending.append(chunk)
+            state.buffered += len(chunk)
         elif state.name in state.fields:
             buf = state.fields[state.name]
             buf += chunk

@@ -28,14 +28,13 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from server.audit.log import append
 from server.auth.principal import Principal
 from server.db import Database
 from server.evidence import repository as repo
 from server.evidence.access import may_attach
-from server.evidence.blobstore import fsync_dir, is_sha256, write_all
+from server.evidence.blobstore import WRITE_BYTES, fsync_dir, is_sha256, write_pieces
 from server.evidence.errors import (
     TUS_HEADERS,
     ChecksumMismatch,
@@ -49,8 +48,6 @@ from server.lib.clock import iso, now_iso, utc_now
 from server.lib.errors import BadRequest, Conflict, FieldError, Gone, NotFound, Unprocessable
 from server.lib.ids import is_uuid7
 
-WRITE_BYTES = 64 * 1024
-
 
 @dataclass(frozen=True, slots=True)
 class Checksum:
@@ -58,21 +55,6 @@ class Checksum:
 
     algorithm: str
     digest: bytes
-
-
-def _write(fd: int, pieces: list[bytes], hasher: Any) -> None:
-    """Append ``pieces`` with one ``writev`` (no joining copy) and feed the chunk checksum."""
-    done = os.writev(fd, pieces)
-    if done < sum(len(p) for p in pieces):  # a short write: finish piece by piece
-        for piece in pieces:
-            if done >= len(piece):
-                done -= len(piece)
-                continue
-            write_all(fd, memoryview(piece)[done:])
-            done = 0
-    if hasher is not None:
-        for piece in pieces:
-            hasher.update(piece)
 
 
 def _not_found() -> NotFound:
@@ -254,7 +236,7 @@ class UploadService:
                         # To disk (and through the checksum) before the next piece is read,
                         # off the event loop. No reference stays behind, so no piece is in
                         # memory while the next one arrives.
-                        await asyncio.to_thread(_write, fd, pending, hasher)
+                        await asyncio.to_thread(write_pieces, fd, pending, hasher)
                         written += buffered
                         buffered = 0
                         pending = []
@@ -270,7 +252,7 @@ class UploadService:
                 os.ftruncate(fd, upload.offset)  # a chunk that cannot be verified is dropped
                 return 0
             if pending:
-                await asyncio.to_thread(_write, fd, pending, hasher)
+                await asyncio.to_thread(write_pieces, fd, pending, hasher)
                 written += buffered
                 pending = []
             if written:

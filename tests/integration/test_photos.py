@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
 from typing import Any
 
+import pytest
 from litestar import Litestar, post
 from litestar.datastructures import UploadFile
 from litestar.params import MultipartBody
@@ -14,6 +16,8 @@ from PIL import Image
 
 from server.db import Database
 from server.db.feed import record_change
+from server.evidence import form
+from server.evidence.blobstore import write_pieces
 from server.lib.clock import now_iso
 from server.lib.ids import uuid7
 from tests.evidence_support import (
@@ -79,6 +83,33 @@ async def test_multipart_upload_stores_and_verifies(
     assert app.state.photos.bytes_received == len(data)
     photo = await db.read(lambda c: photo_row(c, shared))
     assert photo["state"] == "verified" and photo["exif_time"] is not None
+
+
+async def test_multipart_upload_writes_and_hashes_off_the_event_loop(
+    client: Client, app: Litestar, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's bytes are written and hashed in a thread, every byte once: the event loop
+    goes on serving other requests while a large form upload streams in."""
+    data = noisy_jpeg(1600, 1200)
+    _, shared, _ = await world_with_photos(db, data)
+    ines = (await login(client, "ines"))["headers"]
+    writes: list[tuple[bool, int]] = []  # (on an event loop, bytes) per write
+
+    def recording(fd: int, pieces: list[bytes], hasher: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        writes.append((on_loop, sum(len(p) for p in pieces)))
+        write_pieces(fd, pieces, hasher)
+
+    monkeypatch.setattr(form, "write_pieces", recording)
+    resp = await form_upload(client, ines, shared, data)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["state"] == "verified"
+    assert writes and not any(on_loop for on_loop, _ in writes)
+    assert sum(size for _, size in writes) == len(data)
 
 
 async def test_multipart_bad_inputs_leave_nothing(

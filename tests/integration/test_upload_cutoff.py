@@ -19,8 +19,9 @@ from litestar import Litestar
 
 from server.auth.principal import Principal
 from server.db import Database
+from server.evidence.blobstore import WRITE_BYTES
 from server.evidence.errors import ChecksumMismatch, StreamInterrupted
-from server.evidence.uploads import WRITE_BYTES, Checksum, UploadService
+from server.evidence.uploads import Checksum, UploadService
 from server.lib.errors import Conflict, PayloadTooLarge
 from server.settings import Settings
 from tests.evidence_support import live_server, sha256

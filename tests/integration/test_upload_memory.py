@@ -19,7 +19,8 @@ from litestar import Litestar
 
 from server.auth.principal import Principal
 from server.db import Database
-from server.evidence.uploads import WRITE_BYTES, UploadService
+from server.evidence.blobstore import WRITE_BYTES
+from server.evidence.uploads import UploadService
 from tests.evidence_support import sha256
 from tests.integration.test_uploads import AGENCY, Client, create, setup
 
