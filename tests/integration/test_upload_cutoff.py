@@ -5,13 +5,11 @@ refused or unverifiable body stays counted."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -27,7 +25,7 @@ from server.settings import Settings
 from tests.evidence_support import live_server, sha256
 from tests.integration.test_upload_memory import _open_upload
 from tests.integration.test_uploads import AGENCY, Client, create, setup
-from tests.integration.test_uploads_tuspy import _seed
+from tests.integration.test_uploads_tuspy import _create, _seed
 
 KIB = 1024
 
@@ -199,18 +197,7 @@ def test_chunked_patch_over_the_patch_limit_counts_nothing(settings: Settings) -
     with live_server(settings) as server:
         auth, photo_id = _seed(server, data)
         tus = {**auth, "Tus-Resumable": "1.0.0"}
-        enc = [base64.b64encode(v.encode()).decode() for v in (photo_id, sha256(data))]
-        created = requests.post(
-            f"{server.url}/api/v1/uploads",
-            headers={
-                **tus,
-                "Upload-Length": str(size),
-                "Upload-Metadata": f"photo_id {enc[0]},sha256 {enc[1]}",
-            },
-            timeout=30,
-        )
-        assert created.status_code == 201, created.text
-        url = urljoin(server.url, created.headers["Location"])
+        url = _create(server, auth, photo_id, data)
         staged = server.app.state.photos.staging_path(url.rsplit("/", 1)[1])
 
         def chunked() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked

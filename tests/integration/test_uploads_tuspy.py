@@ -50,6 +50,23 @@ def _seed(server: LiveServer, data: bytes) -> tuple[dict[str, str], str]:
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}, photo_id
 
 
+def _create(server: LiveServer, auth: dict[str, str], photo_id: str, data: bytes) -> str:
+    """A tus creation request for ``data`` over the real socket; the upload's absolute URL."""
+    enc = [base64.b64encode(v.encode()).decode() for v in (photo_id, sha256(data))]
+    created = requests.post(
+        f"{server.url}/api/v1/uploads",
+        headers={
+            **auth,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"photo_id {enc[0]},sha256 {enc[1]}",
+        },
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    return urljoin(server.url, created.headers["Location"])
+
+
 def _drop_mid_patch(
     url: str, headers: dict[str, str], offset: int, body: bytes, total: int
 ) -> None:
@@ -133,18 +150,7 @@ def test_a_patch_cut_off_mid_body_counts_only_durable_bytes(
     with live_server(settings) as server:
         auth, photo_id = _seed(server, data)
         tus = {**auth, "Tus-Resumable": "1.0.0"}
-        enc = [base64.b64encode(v.encode()).decode() for v in (photo_id, sha256(data))]
-        created = requests.post(
-            f"{server.url}/api/v1/uploads",
-            headers={
-                **tus,
-                "Upload-Length": str(len(data)),
-                "Upload-Metadata": f"photo_id {enc[0]},sha256 {enc[1]}",
-            },
-            timeout=30,
-        )
-        assert created.status_code == 201, created.text
-        url = urljoin(server.url, created.headers["Location"])
+        url = _create(server, auth, photo_id, data)
         half = len(data) // 2
         _drop_mid_patch(url, auth, 0, data[:half], len(data))
         deadline = time.monotonic() + 20
